@@ -1,0 +1,57 @@
+# Two commands for a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Development and tests may use the built-in development key; production sets DEBUG=false and SECRET_KEY.
+export DEBUG ?= true
+
+.PHONY: install run test lint migrate seed worker server benchmarks clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+# Each loader is idempotent, so `make run` can seed on every start.
+seed: migrate
+	$(BIN)/python manage.py setup_schedules
+	$(BIN)/python manage.py load_catalog --demo
+	$(BIN)/python manage.py load_models
+
+run: seed
+	@echo
+	@echo "  CarDoc AI is starting at http://$(HOST):$(PORT)/"
+	@echo "    admin console:  http://$(HOST):$(PORT)/admin/"
+	@echo "    API docs:       http://$(HOST):$(PORT)/api/docs/"
+	@echo "  Create a staff user in another terminal with:"
+	@echo "    $(BIN)/python manage.py createsuperuser"
+	@echo "  Ctrl-C stops the web server and the worker."
+	@echo
+	@# When either process ends, or on Ctrl-C, stop the other once (the trap disarms itself first).
+	@trap 'trap - INT TERM EXIT; kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	  $(BIN)/python manage.py qcluster & \
+	  $(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload & \
+	  wait -n
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+test: lint
+	$(BIN)/python -m pytest --create-db
+
+benchmarks: seed
+	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache

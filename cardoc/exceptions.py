@@ -1,0 +1,123 @@
+"""The one error shape of the API: ``{"error": {"code", "message", "fields"}}``.
+
+Services raise Django's ``ValidationError`` or a ``DomainError``; views never build error bodies by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found, server_error
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule of the domain that the request broke; subclasses choose the HTTP status."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class ConflictError(DomainError):
+    """The request is valid but clashes with the object's current state (e.g. analysis running)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+class AuthenticationError(DomainError):
+    """Credentials or a token the service refused: wrong password, revoked token, account not active."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "authentication_failed"
+
+    # RFC 9110 requires a challenge on every 401; the API's only scheme is a bearer JWT.
+    www_authenticate = 'Bearer realm="api"'
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every failure, including the unexpected ones, leaves in the one shape."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, DomainError):
+        response = Response(error_body(exc.code, exc.message), status=exc.status_code)
+        if isinstance(exc, AuthenticationError):
+            response["WWW-Authenticate"] = exc.www_authenticate
+        return response
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
+        return Response(
+            error_body("server_error", "Something went wrong on our side. Please try again later."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        first = _first_message(detail)
+        response.data = error_body("validation_error", first or "Invalid input.", detail)
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        if isinstance(codes, str):
+            code = codes
+        elif isinstance(exc.detail, dict) and "code" in exc.detail:
+            # simplejwt puts its precise code (token_not_valid, user_inactive...) inside a detail dict.
+            code = exc.detail["code"]
+        else:
+            code = exc.default_code
+        response.data = error_body(str(code), _first_message(exc.detail))
+    return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: JSON for the API, the normal page elsewhere."""
+    if _wants_json(request):
+        body = error_body("not_found", "Not found.")
+        return JsonResponse(body, status=HTTPStatus.NOT_FOUND)
+    return page_not_found(request, exception)
+
+
+def server_error_view(request: HttpRequest) -> HttpResponse:
+    """handler500: never leaks a traceback, on the API or off it."""
+    if _wants_json(request):
+        body = error_body("server_error", "Something went wrong on our side. Please try again later.")
+        return JsonResponse(body, status=HTTPStatus.INTERNAL_SERVER_ERROR)
+    return server_error(request)

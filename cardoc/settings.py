@@ -1,0 +1,308 @@
+"""CarDoc AI settings: one file, driven by the environment (see README's Configuration table)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("CARDOC_VAR_DIR", default=str(BASE_DIR / "var")))
+# SQLite, media and static files live under var/; creating it here lets a fresh clone run with no set-up.
+for _folder in ("", "static", "media"):
+    (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+_DEV_SECRET_KEY = "django-insecure-cardoc-development-key-never-use-in-production"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = _DEV_SECRET_KEY
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "guardian",
+    "auditlog",
+    "django_q",
+    "cardoc",
+    "accounts",
+    "catalog",
+    "tutorials",
+    "directory",
+    "mlops",
+    "diagnostics",
+    "maintenance",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cardoc.middleware.TrustedProxyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+]
+
+ROOT_URLCONF = "cardoc.urls"
+WSGI_APPLICATION = "cardoc.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cardoc.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while the django-q2 worker writes; IMMEDIATE takes the write lock
+    # at BEGIN, so two writers queue on the busy timeout instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+    }
+    # A file, not :memory:, so a test can start a real django-q2 worker process on the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_cardoc.sqlite3")}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cardoc"}}
+
+# --- Authentication -------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+# Guardian's anonymous-user row would be a fake account in the users table; we never grant it anything.
+ANONYMOUS_USER_NAME = None
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/mechanics/listings/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Internationalisation -------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+# The garages' working hours are local times in this zone (the demo directory is in Yaoundé).
+DIRECTORY_TIME_ZONE = env.str("DIRECTORY_TIME_ZONE", default="Africa/Douala")
+USE_I18N = True
+USE_TZ = True
+
+# --- Files ----------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+# Only public files (catalog icons) live in MEDIA_ROOT; drivers' photos and recordings go to the
+# private storage, which has no URL and is streamed to its owner by the API.
+MEDIA_ROOT = VAR_DIR / "media"
+PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+FORMS_URLFIELD_ASSUME_HTTPS = True
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Security -------------------------------------------------------------------------------------
+# How many reverse proxies stand in front of the app. Zero means X-Forwarded-For is never trusted.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if env.bool("SECURE_PROXY_SSL", default=TRUSTED_PROXY_COUNT > 0):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Django REST framework ------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Checks the account's status on every request, so suspending someone ends their session at once.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ActiveAccountJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "cardoc.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cardoc.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "login_ip": env.str("THROTTLE_LOGIN_IP", default="20/min"),
+        "login_email": env.str("THROTTLE_LOGIN_EMAIL", default="5/min"),
+        "register_ip": env.str("THROTTLE_REGISTER_IP", default="10/hour"),
+        "register_email": env.str("THROTTLE_REGISTER_EMAIL", default="5/hour"),
+        # Guessing the old password with a stolen access token would turn 15 minutes into the account.
+        "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="5/hour"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    # Long-lived refresh tokens keep the offline-first app signed in; rotation limits what a leak buys.
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    # Access tokens carry a digest of the password hash: changing the password ends every session at once,
+    # not only when the access tokens expire.
+    "CHECK_REVOKE_TOKEN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CarDoc AI API",
+    "DESCRIPTION": "Dashboard and engine-sound diagnosis, the fault catalog, maintenance and mechanics.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The sidecar ships Swagger UI inside the package, so /api/docs/ works with no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models share a field name ("severity", "status") with different choices: name each enum after
+    # its model's choices so the schema stays unambiguous.
+    "ENUM_NAME_OVERRIDES": {
+        "LightSeverityEnum": "catalog.models.LightSeverity",
+        "SoundSeverityEnum": "catalog.models.SoundSeverity",
+        "DiagnosticStatusEnum": "diagnostics.models.DiagnosticStatus",
+    },
+}
+
+# --- Background work (django-q2) ------------------------------------------------------------------
+Q_CLUSTER: dict[str, object] = {
+    "name": "cardoc",
+    "workers": env.int("Q_WORKERS", default=2),
+    "recycle": 500,
+    "timeout": env.int("Q_TIMEOUT", default=120),
+    "retry": env.int("Q_RETRY", default=180),
+    "max_attempts": 1,
+    "catch_up": False,
+    "label": "Background tasks",
+    "poll": 0.1,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+# django-q2 reads Q_CLUSTER once at import, so tests switch to inline execution through this setting,
+# which cardoc.tasks.enqueue passes on every call.
+TASKS_SYNC = env.bool("TASKS_SYNC", default=False)
+
+# --- Diagnostics ----------------------------------------------------------------------------------
+# How many analysis runs one request for analysis may take before it fails for good; transient errors
+# (no model deployed, database locked) spend one each.
+DIAGNOSTIC_MAX_ATTEMPTS = env.int("DIAGNOSTIC_MAX_ATTEMPTS", default=3)
+# A run still in progress after this long belongs to a worker that died: the sweep picks it up again.
+DIAGNOSTIC_STUCK_AFTER = timedelta(minutes=env.int("DIAGNOSTIC_STUCK_AFTER_MINUTES", default=10))
+# A pending diagnostic queued this long ago with no task in the queue lost its task: the sweep re-queues it.
+DIAGNOSTIC_PENDING_AFTER = timedelta(minutes=env.int("DIAGNOSTIC_PENDING_AFTER_MINUTES", default=10))
+
+# --- Email ----------------------------------------------------------------------------------------
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CarDoc AI <no-reply@cardoc.example>")
+
+# --- Audit ----------------------------------------------------------------------------------------
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    "catalog.WarningLight",
+    "catalog.EngineSound",
+    "tutorials.Tutorial",
+    "tutorials.TutorialWarningLight",
+    "tutorials.TutorialEngineSound",
+    "directory.Service",
+    "directory.Mechanic",
+    "directory.MechanicService",
+    "mlops.MLModel",
+    "cardoc.AppSetting",
+)
+
+# --- ML -------------------------------------------------------------------------------------------
+ML_ARTIFACTS_DIR = BASE_DIR / "mlops" / "artifacts"
+# One thread per process: the worker runs Q_WORKERS processes, and more threads than cores stall OpenMP.
+ML_TORCH_THREADS = env.int("ML_TORCH_THREADS", default=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

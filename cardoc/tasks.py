@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django_q.tasks import async_task
+
+
+def enqueue(func_path: str, *args: object, **options: object) -> str | object:
+    """Queue a django-q2 task by dotted path; run it inline when ``TASKS_SYNC`` is on (tests, demos).
+
+    django-q2 freezes its own ``sync`` flag at import, so the per-call flag is what lets a test's
+    ``settings.TASKS_SYNC = True`` take effect.
+    """
+    return async_task(func_path, *args, sync=settings.TASKS_SYNC, **options)

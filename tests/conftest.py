@@ -1,0 +1,84 @@
+"""Fixtures for the people in our stories: driver, other_driver, mechanic, other_mechanic, staff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.core.cache import caches
+from model_bakery import baker
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import Role, User, UserProfile
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@cache
+def _password_hash() -> str:
+    # Argon2 is slow on purpose; hash the shared test password once per run instead of once per user.
+    return make_password(PASSWORD)
+
+
+def make_user(email: str, *, role: str = Role.CAR_USER, is_staff: bool = False, **fields: object) -> User:
+    user = baker.make(User, email=email, role=role, is_staff=is_staff, password=_password_hash(), **fields)
+    baker.make(UserProfile, user=user, full_name=email.split("@")[0].replace(".", " ").title())
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Start every test with an empty cache, so rate-limit counters never carry over between tests."""
+    for backend in caches.all():
+        backend.clear()
+
+
+@pytest.fixture
+def driver(db: None) -> User:
+    return make_user("driver@example.com")
+
+
+@pytest.fixture
+def other_driver(db: None) -> User:
+    return make_user("other.driver@example.com")
+
+
+@pytest.fixture
+def mechanic(db: None) -> User:
+    return make_user("mechanic@example.com", role=Role.MECHANIC)
+
+
+@pytest.fixture
+def other_mechanic(db: None) -> User:
+    return make_user("other.mechanic@example.com", role=Role.MECHANIC)
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return make_user("staff@example.com", role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], APIClient]:
+    """An API client signed in with a real access token, so every test goes through JWT auth."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def tasks_sync(settings: pytest.FixtureRequest) -> None:
+    """Run django-q2 tasks inline, right after the request's transaction commits."""
+    settings.TASKS_SYNC = True
