@@ -1,0 +1,371 @@
+"""Every write of the accounts app: sign-up, sessions, the profile, the garage and closing an account."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from guardian.models import UserObjectPermission
+from rest_framework.request import Request
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import AccountStatus, Role, User, UserProfile, Vehicle
+from cardoc.exceptions import AuthenticationError
+from cardoc.models import AuditAction, AuditEvent, AuditStatus
+from cardoc.services import audit_record
+from diagnostics.models import DiagnosticRecord
+from directory.models import Mechanic
+from maintenance.models import MaintenanceRecord, Notification
+
+logger = logging.getLogger(__name__)
+
+AnyRequest = HttpRequest | Request
+
+
+class _Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+# PATCH semantics: a keyword left at UNSET keeps the stored value, unlike None or "" which overwrite it.
+UNSET = _Unset.UNSET
+Unset = Literal[_Unset.UNSET]
+
+DUPLICATE_EMAIL = "An account with this email address already exists."
+DUPLICATE_VIN = "You already have a car with this VIN."
+BAD_CREDENTIALS = "No active account matches this email and password."
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """A fresh refresh token and the access token minted from it, both encoded."""
+
+    refresh: str
+    access: str
+
+    @classmethod
+    def issue(cls, user: User) -> TokenPair:
+        refresh = RefreshToken.for_user(user)  # also records it as outstanding, so it can be revoked
+        return cls(refresh=str(refresh), access=str(refresh.access_token))
+
+
+# --- Sign-up and sessions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_register(
+    *, email: str, password: str, full_name: str = "", phone: str = "", request: AnyRequest | None = None
+) -> User:
+    """Create a driver account and its profile; the email is stored lower-case and unique in any case."""
+    email = User.objects.normalize_email(email)
+    if User.objects.by_email(email).exists():
+        raise ValidationError({"email": DUPLICATE_EMAIL})
+    try:
+        validate_password(password, user=User(email=email))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    profile = UserProfile(full_name=full_name, phone=phone)
+    profile.full_clean(exclude=["user"])
+
+    try:
+        # A savepoint: a simultaneous sign-up with the same address loses the race here, cleanly.
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, role=Role.CAR_USER)
+    except IntegrityError as exc:
+        raise ValidationError({"email": DUPLICATE_EMAIL}) from exc
+    profile.user = user
+    profile.save()
+    audit_record(action=AuditAction.REGISTER, user=user, request=request)
+    return user
+
+
+def user_login(*, email: str, password: str, request: AnyRequest | None = None) -> tuple[User, TokenPair]:
+    """Check the credentials of an active account and open a session (a refresh and an access token).
+
+    A failure is audited with the email tried (never the password) and is one generic 401 whether the
+    address is unknown, the password wrong or the account suspended, so the answer reveals nothing.
+    Not atomic on purpose: the failure's audit row must survive the error that follows it.
+    """
+    email = User.objects.normalize_email(email)
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        audit_record(
+            action=AuditAction.LOGIN,
+            # The account under attack, when there is one, so staff see the attempts on it.
+            user=User.objects.by_email(email).first() or AnonymousUser(),
+            request=request,
+            status=AuditStatus.FAILURE,
+            details={"email": email},
+        )
+        raise AuthenticationError(BAD_CREDENTIALS, code="invalid_credentials")
+
+    with transaction.atomic():
+        user.last_login = timezone.now()
+        user.save(update_fields=["last_login"])
+        tokens = TokenPair.issue(user)
+        audit_record(action=AuditAction.LOGIN, user=user, request=request)
+    return user, tokens
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> TokenPair:
+    """Swap a refresh token for a new pair; the old one is revoked, so each can be used once.
+
+    The token's outstanding row is locked first: two requests racing with the same token get one new
+    pair and one 401, never two sessions.
+    """
+    try:
+        token = RefreshToken(refresh)  # signature, expiry, type and blacklist
+    except TokenError as exc:
+        raise AuthenticationError(str(exc), code="token_not_valid") from exc
+
+    # order_by() drops the model's default ordering by user, an outer join PostgreSQL cannot lock.
+    outstanding = (
+        OutstandingToken.objects.order_by().select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM]).first()
+    )
+    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise AuthenticationError("Token is blacklisted", code="token_not_valid")
+
+    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is None or user.status != AccountStatus.ACTIVE:
+        raise AuthenticationError("This account is suspended or closed.", code="account_inactive")
+
+    BlacklistedToken.objects.create(token=outstanding)
+    return TokenPair.issue(user)
+
+
+@transaction.atomic
+def user_logout(*, user: User, refresh: str, request: AnyRequest | None = None) -> None:
+    """Revoke one of the caller's own refresh tokens (this device's session)."""
+    invalid = ValidationError({"refresh": "This refresh token is invalid, expired or already revoked."})
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise invalid from exc
+    # Someone else's token gets the same answer as a bad one: logout is no oracle for stolen tokens.
+    if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise invalid
+    token.blacklist()
+    audit_record(action=AuditAction.LOGOUT, user=user, request=request)
+
+
+def user_change_password(
+    *, user: User, old_password: str, new_password: str, request: AnyRequest | None = None
+) -> User:
+    """Replace the password after checking the old one, and end every session of the account.
+
+    Outstanding refresh tokens are revoked; access tokens stop at once too, because they carry a digest
+    of the password hash (simplejwt's CHECK_REVOKE_TOKEN).
+    """
+    if not user.check_password(old_password):
+        audit_record(action=AuditAction.PASSWORD_CHANGE, user=user, request=request, status=AuditStatus.FAILURE)
+        raise ValidationError({"old_password": "The current password is not correct."})
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        _revoke_refresh_tokens(user)
+        audit_record(action=AuditAction.PASSWORD_CHANGE, user=user, request=request)
+    return user
+
+
+@transaction.atomic
+def user_delete_account(*, user: User, request: AnyRequest | None = None) -> None:
+    """Close the account: deactivate it, strip everything personal and end every session.
+
+    The row stays (reviews and audit history point at it) but nothing in it identifies the person: the
+    email becomes a unique placeholder, the password unusable, the profile and privileges go. Cars,
+    diagnostics (with their photos and recordings), maintenance and notifications are deleted; the files
+    go once the transaction has committed, so a rollback never leaves rows pointing at missing files.
+    Audit events stay, detached from the account, with the old email scrubbed from their details.
+    """
+    old_email = user.email
+    files = list(_private_files_of(DiagnosticRecord.objects.filter(user=user).only("id", "image", "audio")))
+
+    Notification.objects.filter(user=user).delete()
+    MaintenanceRecord.objects.filter(user=user).delete()
+    DiagnosticRecord.objects.filter(user=user).delete()
+    Vehicle.objects.filter(user=user).delete()
+    UserProfile.objects.filter(user=user).delete()
+    Mechanic.owners.through.objects.filter(user=user).delete()
+    UserObjectPermission.objects.filter(user=user).delete()
+    user.groups.clear()
+    user.user_permissions.clear()
+
+    user.email = f"deleted-{uuid.uuid4().hex}@deleted.invalid"
+    user.set_unusable_password()
+    user.status = AccountStatus.INACTIVE
+    user.role = Role.CAR_USER
+    user.is_staff = False
+    user.is_superuser = False
+    user.last_login = None
+    user.save()
+    _revoke_refresh_tokens(user)
+
+    scrubbed = []
+    for event in AuditEvent.objects.filter(details__email=old_email).only("id", "details"):
+        event.details = {**event.details, "email": user.email}
+        scrubbed.append(event)
+    AuditEvent.objects.bulk_update(scrubbed, ["details"])
+    AuditEvent.objects.filter(user=user).update(user=None)
+    audit_record(
+        action=AuditAction.ACCOUNT_DELETION,
+        # An anonymous user, not None: audit_record would otherwise take the (closed) caller from the request.
+        user=AnonymousUser(),
+        request=request,
+        details={"anonymised_user_id": str(user.pk)},
+    )
+    transaction.on_commit(lambda: _delete_files(files), robust=True)
+
+
+def _revoke_refresh_tokens(user: User) -> None:
+    live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)
+
+
+def _private_files_of(records: Iterable[DiagnosticRecord]) -> Iterable[tuple[Storage, str]]:
+    for record in records:
+        for field_file in (record.image, record.audio):
+            if field_file:
+                yield field_file.storage, field_file.name
+
+
+def _delete_files(files: list[tuple[Storage, str]]) -> None:
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except OSError:
+            # The rows are gone already; a file left behind is logged for staff, not worth a 500.
+            logger.exception("Could not delete %s of a closed account", name)
+
+
+# --- Profile --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    user: User,
+    full_name: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    preferences: dict[str, Any] | Unset = UNSET,
+    units: str | Unset = UNSET,
+    locale: str | Unset = UNSET,
+    timezone: str | Unset = UNSET,
+    reminder_lead_days: int | Unset = UNSET,
+) -> UserProfile:
+    """Change the given profile fields (creating the profile of an account that has none yet)."""
+    profile = UserProfile.objects.select_for_update().filter(user=user).first() or UserProfile(user=user)
+    if full_name is not UNSET:
+        profile.full_name = full_name
+    if phone is not UNSET:
+        profile.phone = phone
+    if preferences is not UNSET:
+        profile.preferences = preferences
+    if units is not UNSET:
+        profile.units = units
+    if locale is not UNSET:
+        profile.locale = locale
+    if timezone is not UNSET:
+        profile.timezone = timezone
+    if reminder_lead_days is not UNSET:
+        profile.reminder_lead_days = reminder_lead_days
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+# --- Vehicles -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def vehicle_create(
+    *,
+    user: User,
+    make: str,
+    model: str,
+    year: int,
+    vin: str = "",
+    fuel_type: str = Vehicle.FuelType.PETROL,
+    odometer_km: int = 0,
+    nickname: str = "",
+) -> Vehicle:
+    """Add a car to the user's garage."""
+    vehicle = Vehicle(
+        user=user,
+        make=make,
+        model=model,
+        year=year,
+        vin=vin,
+        fuel_type=fuel_type,
+        odometer_km=odometer_km,
+        nickname=nickname,
+    )
+    return _vehicle_save(vehicle)
+
+
+@transaction.atomic
+def vehicle_update(
+    *,
+    vehicle: Vehicle,
+    make: str | Unset = UNSET,
+    model: str | Unset = UNSET,
+    year: int | Unset = UNSET,
+    vin: str | Unset = UNSET,
+    fuel_type: str | Unset = UNSET,
+    odometer_km: int | Unset = UNSET,
+    nickname: str | Unset = UNSET,
+) -> Vehicle:
+    """Change the given fields of a car."""
+    if make is not UNSET:
+        vehicle.make = make
+    if model is not UNSET:
+        vehicle.model = model
+    if year is not UNSET:
+        vehicle.year = year
+    if vin is not UNSET:
+        vehicle.vin = vin
+    if fuel_type is not UNSET:
+        vehicle.fuel_type = fuel_type
+    if odometer_km is not UNSET:
+        vehicle.odometer_km = odometer_km
+    if nickname is not UNSET:
+        vehicle.nickname = nickname
+    return _vehicle_save(vehicle)
+
+
+@transaction.atomic
+def vehicle_delete(*, vehicle: Vehicle) -> None:
+    """Remove a car; its diagnostics and maintenance stay in the history, no longer linked to it."""
+    vehicle.delete()
+
+
+def _vehicle_save(vehicle: Vehicle) -> Vehicle:
+    vehicle.vin = vehicle.vin.strip().upper()
+    if vehicle.vin and Vehicle.objects.filter(user=vehicle.user, vin=vehicle.vin).exclude(pk=vehicle.pk).exists():
+        raise ValidationError({"vin": DUPLICATE_VIN})
+    vehicle.full_clean()
+    try:
+        with transaction.atomic():
+            vehicle.save()
+    except IntegrityError as exc:
+        raise ValidationError({"vin": DUPLICATE_VIN}) from exc
+    return vehicle
