@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import EngineSound, WarningLight
+from tutorials.api.serializers import TutorialSummarySerializer
+
+
+class WarningLightSerializer(serializers.ModelSerializer):
+    icon_url = serializers.SerializerMethodField(help_text="Absolute URL of the symbol's PNG, or null.")
+
+    class Meta:
+        model = WarningLight
+        fields = [
+            "id",
+            "code",
+            "name",
+            "icon_url",
+            "manufacturer",
+            "description",
+            "severity",
+            "colour",
+            "common_causes",
+            "repair_suggestions",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_icon_url(self, light: WarningLight) -> str | None:
+        if not light.icon:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(light.icon.url) if request else light.icon.url
+
+
+class WarningLightDetailSerializer(WarningLightSerializer):
+    tutorials = TutorialSummarySerializer(many=True, read_only=True)
+
+    class Meta(WarningLightSerializer.Meta):
+        fields = [*WarningLightSerializer.Meta.fields, "tutorials"]
+
+
+class EngineSoundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EngineSound
+        fields = [
+            "id",
+            "code",
+            "name",
+            "sound_type",
+            "description",
+            "frequency_low_hz",
+            "frequency_high_hz",
+            "severity",
+            "common_causes",
+            "repair_suggestions",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class EngineSoundDetailSerializer(EngineSoundSerializer):
+    tutorials = TutorialSummarySerializer(many=True, read_only=True)
+
+    class Meta(EngineSoundSerializer.Meta):
+        fields = [*EngineSoundSerializer.Meta.fields, "tutorials"]

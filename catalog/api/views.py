@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.serializers import BaseSerializer
+
+from cardoc.serializers import error_responses
+from catalog.api.serializers import (
+    EngineSoundDetailSerializer,
+    EngineSoundSerializer,
+    WarningLightDetailSerializer,
+    WarningLightSerializer,
+)
+from catalog.filters import EngineSoundFilter, WarningLightFilter
+from catalog.models import EngineSound, WarningLight
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List or search the warning lights",
+        responses={200: WarningLightSerializer, **error_responses(400, 401)},
+    ),
+    retrieve=extend_schema(
+        summary="One warning light, with the tutorials that explain it",
+        responses={200: WarningLightDetailSerializer, **error_responses(401, 404)},
+    ),
+)
+class WarningLightViewSet(viewsets.ReadOnlyModelViewSet):
+    """The dashboard warning lights: what each means, how urgent it is, causes and repairs."""
+
+    queryset = WarningLight.objects.all()
+    filterset_class = WarningLightFilter
+    lookup_field = "code"
+
+    def get_queryset(self) -> QuerySet[WarningLight]:
+        if self.action == "retrieve":
+            return WarningLight.objects.prefetch_related("tutorials")
+        return WarningLight.objects.all()
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        return WarningLightDetailSerializer if self.action == "retrieve" else WarningLightSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List or search the engine sounds", responses={200: EngineSoundSerializer, **error_responses(400, 401)}
+    ),
+    retrieve=extend_schema(
+        summary="One engine sound, with the tutorials that explain it",
+        responses={200: EngineSoundDetailSerializer, **error_responses(401, 404)},
+    ),
+)
+class EngineSoundViewSet(viewsets.ReadOnlyModelViewSet):
+    """The engine and drivetrain sounds the audio model recognises: causes, urgency and repairs."""
+
+    queryset = EngineSound.objects.all()
+    filterset_class = EngineSoundFilter
+    lookup_field = "code"
+
+    def get_queryset(self) -> QuerySet[EngineSound]:
+        if self.action == "retrieve":
+            return EngineSound.objects.prefetch_related("tutorials")
+        return EngineSound.objects.all()
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        return EngineSoundDetailSerializer if self.action == "retrieve" else EngineSoundSerializer

@@ -1,0 +1,86 @@
+"""Writes for tutorials: the seed upsert and the view counter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F
+
+from catalog.models import EngineSound, WarningLight
+from catalog.seeding import UpsertCounts, upsert_by_key
+from tutorials.models import Tutorial, TutorialEngineSound, TutorialWarningLight
+
+TUTORIAL_FIELDS = ("title", "description", "youtube_url", "duration_seconds", "difficulty")
+# Seeded tutorials point at a YouTube search; once staff pick a real video in the admin, the loader keeps it.
+YOUTUBE_SEARCH_PREFIX = "https://www.youtube.com/results?"
+
+
+@transaction.atomic
+def tutorial_record_view(*, tutorial: Tutorial) -> Tutorial:
+    """Count one view of ``tutorial`` and return it with the new count.
+
+    The increment happens in the database (``view_count = view_count + 1``), so concurrent views are never
+    lost to a read-modify-write race; ``updated_at`` is left alone, since the content did not change.
+    """
+    Tutorial.objects.filter(pk=tutorial.pk).update(view_count=F("view_count") + 1)
+    tutorial.refresh_from_db(fields=["view_count"])
+    return tutorial
+
+
+@transaction.atomic
+def tutorials_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
+    """Create or update tutorials by slug, and make their light and sound links match ``rows`` exactly."""
+    rows = [dict(row) for row in rows]
+    chosen_videos = dict(
+        Tutorial.objects.filter(slug__in=[row["slug"] for row in rows])
+        .exclude(youtube_url__startswith=YOUTUBE_SEARCH_PREFIX)
+        .values_list("slug", "youtube_url")
+    )
+    for row in rows:
+        row["youtube_url"] = chosen_videos.get(row["slug"], row["youtube_url"])
+    tutorials, counts = upsert_by_key(Tutorial, key="slug", rows=rows, fields=TUTORIAL_FIELDS)
+
+    lights = _ids_by_code(WarningLight, {code for row in rows for code in row["warning_lights"]})
+    sounds = _ids_by_code(EngineSound, {code for row in rows for code in row["engine_sounds"]})
+    wanted_lights = {row["slug"]: {lights[code] for code in row["warning_lights"]} for row in rows}
+    wanted_sounds = {row["slug"]: {sounds[code] for code in row["engine_sounds"]} for row in rows}
+    relinked = _sync_links(TutorialWarningLight, target="warning_light", tutorials=tutorials, wanted=wanted_lights)
+    relinked |= _sync_links(TutorialEngineSound, target="engine_sound", tutorials=tutorials, wanted=wanted_sounds)
+    counts.relinked = len(relinked)
+    return counts
+
+
+def _ids_by_code(model: type[WarningLight] | type[EngineSound], codes: set[str]) -> dict[str, UUID]:
+    found = dict(model.objects.filter(code__in=codes).values_list("code", "id"))
+    missing = codes - set(found)
+    if missing:
+        label = model._meta.verbose_name_plural
+        raise ValidationError(f"Tutorials link to unknown {label}: {', '.join(sorted(missing))}.")
+    return found
+
+
+def _sync_links(
+    through: type[models.Model], *, target: str, tutorials: Mapping[str, Tutorial], wanted: Mapping[str, set[UUID]]
+) -> set[str]:
+    """Add and remove link rows so each tutorial links to exactly ``wanted[slug]``; return the slugs changed."""
+    current: dict[UUID, set[UUID]] = {tutorial.pk: set() for tutorial in tutorials.values()}
+    for tutorial_id, target_id in through.objects.filter(tutorial__in=current).values_list(
+        "tutorial_id", f"{target}_id"
+    ):
+        current[tutorial_id].add(target_id)
+    to_add: list[models.Model] = []
+    changed: set[str] = set()
+    for slug, tutorial in tutorials.items():
+        have, want = current[tutorial.pk], wanted[slug]
+        if have == want:
+            continue
+        changed.add(slug)
+        if have - want:
+            through.objects.filter(tutorial=tutorial, **{f"{target}_id__in": have - want}).delete()
+        to_add.extend(through(tutorial=tutorial, **{f"{target}_id": target_id}) for target_id in want - have)
+    through.objects.bulk_create(to_add)
+    return changed
