@@ -1,0 +1,121 @@
+"""Inference speed and memory on CPU: cold load, p50/p95 over 50 runs after warm-up, and RSS.
+
+Targets (issue 5): 1280x960 dashboard photo p50 <= 60 ms; 10 s clip p50 <= 40 ms; cold load <= 2 s;
+worker RSS <= 1 GB with both models loaded. Run: .venv/bin/python benchmarks/inference.py
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import random
+import statistics
+import sys
+import time
+import wave
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cardoc.settings")
+os.environ.setdefault("DEBUG", "true")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from PIL import Image, ImageFilter  # noqa: E402
+
+from catalog.symbols import STANDARD_COLOURS, render_symbol  # noqa: E402
+
+RUNS, WARMUP = 50, 5
+COLOURS = {
+    "red": (235, 40, 30),
+    "amber": (255, 170, 0),
+    "green": (40, 220, 80),
+    "blue": (40, 110, 255),
+    "white": (240, 240, 240),
+}
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def dashboard_photo() -> bytes:
+    """A 1280x960 dark cluster with a few lit symbols, encoded as a phone would (JPEG)."""
+    rng = random.Random(7)
+    panel = Image.new("RGB", (1280, 960), (14, 16, 20))
+    for i, code in enumerate(["oil_pressure", "battery", "check_engine", "abs"]):
+        symbol = render_symbol(code, size=96, colour=COLOURS[STANDARD_COLOURS[code]])
+        panel.paste(symbol, (200 + i * 220, 420 + rng.randint(-40, 40)), symbol)
+    buffer = io.BytesIO()
+    panel.filter(ImageFilter.GaussianBlur(1)).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def ten_second_clip() -> bytes:
+    """10 s of 16 kHz mono: an idle-like harmonic hum with noise."""
+    rate, rng = 16_000, random.Random(3)
+    frames = bytearray()
+    for n in range(rate * 10):
+        t = n / rate
+        value = 0.3 * math.sin(2 * math.pi * 30 * t) + 0.2 * math.sin(2 * math.pi * 90 * t) + rng.gauss(0, 0.05)
+        frames += int(max(-1.0, min(1.0, value)) * 32767).to_bytes(2, "little", signed=True)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(frames))
+    return buffer.getvalue()
+
+
+def timed(label: str, run: object) -> None:
+    for _ in range(WARMUP):
+        run()  # type: ignore[operator]
+    samples = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        run()  # type: ignore[operator]
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    p95 = samples[math.ceil(0.95 * len(samples)) - 1]
+    print(f"{label}: p50 {statistics.median(samples):.1f} ms, p95 {p95:.1f} ms over {RUNS} runs")
+
+
+def main() -> None:
+    print(f"CPU threads: {settings.ML_TORCH_THREADS}; RSS before torch: {rss_mb():.0f} MB")
+    started = time.perf_counter()
+    import torch
+
+    from mlops.ml.dashboard import DashboardRecognizer, open_image
+    from mlops.ml.engine import EngineSoundClassifier, load_audio
+
+    torch.set_num_threads(settings.ML_TORCH_THREADS)
+    print(f"import torch + model code: {(time.perf_counter() - started) * 1000:.0f} ms")
+
+    started = time.perf_counter()
+    recognizer = DashboardRecognizer.load(settings.ML_ARTIFACTS_DIR / "dashboard")
+    print(f"cold load, dashboard model: {(time.perf_counter() - started) * 1000:.0f} ms")
+    started = time.perf_counter()
+    classifier = EngineSoundClassifier.load(settings.ML_ARTIFACTS_DIR / "engine_sound")
+    print(f"cold load, engine-sound model: {(time.perf_counter() - started) * 1000:.0f} ms")
+
+    photo, clip = dashboard_photo(), ten_second_clip()
+    timed("dashboard 1280x960 JPEG (decode + detect)", lambda: recognizer.detect(open_image(photo)))
+    found = recognizer.detect(open_image(photo))
+    print(f"  found: {[d.code for d in found]}")
+    waveform, rate = load_audio(clip)
+    timed("engine sound 10 s clip (classify)", lambda: classifier.classify(waveform, rate))
+    timed("engine sound 10 s clip (decode + classify)", lambda: classifier.classify(*load_audio(clip)))
+    print(f"RSS with both models loaded: {rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

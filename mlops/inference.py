@@ -1,0 +1,160 @@
+"""The small, typed inference API that the rest of CarDoc AI calls; nothing outside mlops imports torch.
+
+Each process loads a model once (after checking its sha256) and reuses it until a deploy changes which
+model serves. A testing model with a traffic share serves that share of requests, chosen by a stable
+hash of the routing key, so the same diagnostic always goes to the same model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import torch
+from django.conf import settings
+
+from mlops import artifacts
+from mlops.ml.dashboard import DashboardRecognizer, LightDetection, open_image
+from mlops.ml.engine import EngineSoundClassifier, SoundVerdict, SoundWindow, load_audio
+from mlops.ml.errors import MediaError
+from mlops.models import MLModel, ModelType
+from mlops.routing import ModelUnavailableError, choose_model
+from mlops.services import prediction_record
+
+__all__ = [
+    "DashboardAnalysis",
+    "EngineAnalysis",
+    "ImageProbe",
+    "LightDetection",
+    "MediaError",
+    "ModelUnavailableError",
+    "ServedBy",
+    "SoundVerdict",
+    "SoundWindow",
+    "analyze_dashboard",
+    "analyze_engine_sound",
+    "probe_audio",
+    "probe_image",
+]
+
+UNKNOWN = "unknown"
+Media = bytes | Path | BinaryIO
+
+torch.set_num_threads(settings.ML_TORCH_THREADS)
+
+
+@dataclass(frozen=True, slots=True)
+class ServedBy:
+    id: uuid.UUID
+    name: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImageProbe:
+    width: int
+    height: int
+    format: str
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardAnalysis:
+    detections: tuple[LightDetection, ...]
+    model: ServedBy
+    elapsed_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class EngineAnalysis:
+    verdict: SoundVerdict
+    model: ServedBy
+    elapsed_ms: float
+    duration_s: float
+
+
+_LOADERS = {
+    ModelType.IMAGE_CLASSIFICATION: DashboardRecognizer.load,
+    ModelType.AUDIO_CLASSIFICATION: EngineSoundClassifier.load,
+}
+_loaded: dict[uuid.UUID, object] = {}
+_load_lock = threading.Lock()
+
+
+def _instance(model: MLModel) -> object:
+    with _load_lock:
+        cached = _loaded.get(model.pk)
+        if cached is not None:
+            return cached
+        folder = artifacts.resolve(model.artifact_path)
+        try:
+            artifacts.verify(folder, model.sha256)
+        except artifacts.ArtifactIntegrityError as exc:
+            raise ModelUnavailableError(str(exc)) from exc
+        instance = _LOADERS[model.model_type](folder)
+        # Keep only what can still serve, so a deploy does not leave old weights in every worker.
+        still_serving = set(MLModel.objects.serving().values_list("pk", flat=True))
+        for stale in [pk for pk in _loaded if pk not in still_serving]:
+            del _loaded[stale]
+        _loaded[model.pk] = instance
+        return instance
+
+
+def _served_by(model: MLModel) -> ServedBy:
+    return ServedBy(id=model.pk, name=model.name, version=model.version)
+
+
+def probe_image(data: Media) -> ImageProbe:
+    """Decode an upload far enough to know it is a real image within our limits; raises MediaError."""
+    image = open_image(data)
+    return ImageProbe(width=image.width, height=image.height, format=image.format or "")
+
+
+def probe_audio(data: Media) -> float:
+    """Decode an upload and return its duration in seconds; raises MediaError outside 0.5–60 s."""
+    waveform, sample_rate = load_audio(data)
+    return waveform.shape[-1] / sample_rate
+
+
+def analyze_dashboard(data: Media, *, routing_key: str | None = None) -> DashboardAnalysis:
+    model = choose_model(ModelType.IMAGE_CLASSIFICATION, routing_key)
+    recognizer = _instance(model)
+    assert isinstance(recognizer, DashboardRecognizer)  # noqa: S101 - narrows the loader's type
+    started = time.perf_counter()
+    detections = tuple(recognizer.detect(open_image(data)))
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    top = max(detections, key=lambda d: d.confidence, default=None)
+    prediction_record(
+        model_id=model.pk,
+        top_code=top.code if top else "",
+        confidence=top.confidence if top else 0.0,
+        is_unknown=top is None,
+        latency_ms=elapsed_ms,
+    )
+    return DashboardAnalysis(detections=detections, model=_served_by(model), elapsed_ms=elapsed_ms)
+
+
+def analyze_engine_sound(data: Media, *, routing_key: str | None = None) -> EngineAnalysis:
+    model = choose_model(ModelType.AUDIO_CLASSIFICATION, routing_key)
+    classifier = _instance(model)
+    assert isinstance(classifier, EngineSoundClassifier)  # noqa: S101 - narrows the loader's type
+    started = time.perf_counter()
+    waveform, sample_rate = load_audio(data)
+    verdict = classifier.classify(waveform, sample_rate)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    prediction_record(
+        model_id=model.pk,
+        top_code="" if verdict.code == UNKNOWN else verdict.code,
+        confidence=verdict.confidence,
+        is_unknown=verdict.code == UNKNOWN,
+        latency_ms=elapsed_ms,
+    )
+    return EngineAnalysis(
+        verdict=verdict,
+        model=_served_by(model),
+        elapsed_ms=elapsed_ms,
+        duration_s=waveform.shape[-1] / sample_rate,
+    )

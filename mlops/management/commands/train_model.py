@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from mlops.artifacts import read_artifact, write_checksum
+from mlops.ml.dashboard.train import train_dashboard
+from mlops.ml.engine import train_engine
+from mlops.services import KIND_TO_MODEL_TYPE, MODEL_NAMES, model_register
+
+
+def default_data_dir(kind: str) -> Path | None:
+    folder = settings.BASE_DIR.parent / "shared" / "data" / ("dashboard" if kind == "dashboard" else "engine")
+    return folder if folder.is_dir() else None
+
+
+class ProgressBar:
+    """A one-line text progress bar; good enough for a terminal and readable in CI logs."""
+
+    def __init__(self, write: Any, width: int = 30) -> None:
+        self.write, self.width, self.started = write, width, time.monotonic()
+
+    def __call__(self, step: int, total: int, info: dict[str, Any]) -> None:
+        done = int(self.width * step / max(total, 1))
+        figures = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in info.items())
+        elapsed = time.monotonic() - self.started
+        self.write(f"[{'#' * done}{'.' * (self.width - done)}] {step}/{total} {elapsed:5.0f}s {figures}")
+
+
+class Command(BaseCommand):
+    help = "Train a model from scratch on CPU, write its artefact folder and register it as a testing model."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", choices=sorted(KIND_TO_MODEL_TYPE))
+        parser.add_argument("--data", type=Path, help="Real data folder (default: ../shared/data/<kind>).")
+        parser.add_argument("--epochs", type=int, help="Training epochs (default: the model's own).")
+        parser.add_argument("--seed", type=int, default=20261126)
+        parser.add_argument("--out", type=Path, help="Artefact folder (default: var/models/<kind>-<time>).")
+        parser.add_argument("--version", help="Registry version (default: the training time).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        kind: str = options["kind"]
+        data_dir: Path | None = options["data"] or default_data_dir(kind)
+        stamp = timezone.now().strftime("%Y%m%d%H%M%S")
+        out: Path = options["out"] or settings.VAR_DIR / "models" / f"{kind}-{stamp}"
+        version: str = options["version"] or stamp
+        out.mkdir(parents=True, exist_ok=True)
+        train_kwargs: dict[str, Any] = {
+            "out_dir": out,
+            "seed": options["seed"],
+            "progress": ProgressBar(self.stdout.write),
+        }
+        if options["epochs"]:
+            train_kwargs["epochs"] = options["epochs"]
+
+        if kind == "dashboard":
+            metrics = train_dashboard(data_dir=data_dir, **train_kwargs)
+        else:
+            if data_dir is None:
+                raise CommandError("The engine-sound model trains on real recordings: pass --data DIR.")
+            metrics = train_engine(data_dir=data_dir, **train_kwargs)
+
+        config_file = out / "config.json"
+        config = json.loads(config_file.read_text())
+        config.update(kind=kind, name=MODEL_NAMES[kind], version=version, trained_at=timezone.now().isoformat())
+        config_file.write_text(json.dumps(config, indent=2) + "\n")
+        write_checksum(out)
+        model, _ = model_register(
+            info=read_artifact(out), name=MODEL_NAMES[kind], version=version, model_type=KIND_TO_MODEL_TYPE[kind]
+        )
+        accuracy = metrics.get("accuracy")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Trained {model.name} {model.version} into {out} (accuracy {accuracy}); status testing."
+            )
+        )

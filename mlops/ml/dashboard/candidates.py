@@ -1,0 +1,232 @@
+"""Classical candidate finding: where on a photo could a lit tell-tale be?
+
+Tell-tales are LEDs behind tinted glass: on a photo they are bright or saturated marks on a darker panel. We
+threshold brightness against the local panel level, find connected marks, and merge neighbouring marks into
+symbol-sized boxes at a few merge distances, because one symbol is often several marks (the brackets of
+"(!)", the words of "RCTA OFF"). Deciding which boxes hold a symbol is the classifier's job: training and
+inference both take their crops from here, so the classifier learns exactly the boxes it will be shown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+WORK_SIDE = 640  # candidates are found on a copy whose longer side is at most this
+_BLOCK = 16  # the panel level is estimated on blocks of this many working pixels
+_PANEL_REACH = 2  # ... as the darkest block mean within this many blocks
+_DELTA = 0.14  # how much brighter than the panel a lit pixel must be
+_MIN_VALUE = 0.3
+_WHITE_VALUE = 0.58  # an unsaturated pixel must be this bright to count as a white tell-tale
+_MIN_SATURATION = 0.35
+_MERGE_LEVELS = (0.0, 0.2, 0.45, 0.8)  # gap allowed between marks, as a share of the larger one
+_MAX_MARKS = 60
+_MIN_FILL = 0.09  # marks covering less of their box than this are lines and rings, not symbol parts
+MAX_CANDIDATES = 96
+_MIN_SIDE = 7  # working pixels
+_MAX_ASPECT = 5.0
+
+Box = tuple[float, float, float, float]
+
+
+def working_copy(image: Image.Image) -> tuple[Image.Image, float]:
+    """The image shrunk by a whole factor so its longer side is at most WORK_SIDE, and that factor."""
+    factor = -(-max(image.size) // WORK_SIDE)
+    if factor <= 1:
+        return image, 1.0
+    # Box-averaging by a whole factor is four times faster than a bilinear resize, and as clean.
+    work = image.reduce(factor)
+    return work, image.width / work.width
+
+
+def lit_mask(rgb: np.ndarray) -> np.ndarray:
+    """Pixels that look like part of a lit symbol: bright or saturated, and brighter than the nearby panel."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # Explicit channel maxima: numpy's reduction over a short last axis is twenty times slower.
+    value = np.maximum(np.maximum(r, g), b)
+    low = np.minimum(np.minimum(r, g), b)
+    h, w = value.shape
+    bh, bw = -(-h // _BLOCK), -(-w // _BLOCK)
+    # Integer arithmetic on a block view keeps this to a few milliseconds on a 640 x 480 copy.
+    v = np.pad(value, ((0, bh * _BLOCK - h), (0, bw * _BLOCK - w)), mode="edge").reshape(bh, _BLOCK, bw, _BLOCK)
+    need = np.maximum(_panel_level(v) + _DELTA * 255, _MIN_VALUE * 255).astype(np.int16)
+    bright = (v >= need[:, None, :, None]).reshape(bh * _BLOCK, bw * _BLOCK)[:h, :w]
+    v16, low16 = value.astype(np.int16), low.astype(np.int16)
+    colourful = (v16 - low16) * 100 >= round(_MIN_SATURATION * 100) * v16
+    return bright & (colourful | (value >= round(_WHITE_VALUE * 255)))
+
+
+def _panel_level(blocks: np.ndarray) -> np.ndarray:
+    """The brightness of the panel around each block: the darkest block mean within reach."""
+    means = blocks.mean(axis=(1, 3), dtype=np.float32)
+    bh, bw = means.shape
+    r = _PANEL_REACH
+    ext = np.pad(means, r, mode="edge")
+    low = means.copy()
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            np.minimum(low, ext[dy : dy + bh, dx : dx + bw], out=low)
+    return low
+
+
+def mark_boxes(mask: np.ndarray) -> np.ndarray:
+    """Bounding boxes (x0, y0, x1, y1, pixels) of the 8-connected marks in mask, largest first.
+
+    Works on row runs rather than pixels, so it stays fast in numpy without scipy.
+    """
+    h, w = mask.shape
+    padded = np.zeros((h, w + 2), dtype=bool)
+    padded[:, 1:-1] = mask
+    rows, starts = np.nonzero(padded[:, 1:] & ~padded[:, :-1])
+    _, ends = np.nonzero(~padded[:, 1:] & padded[:, :-1])
+    n = rows.size
+    if n == 0:
+        return np.zeros((0, 5), dtype=np.int64)
+    stride = w + 2
+    start_key = rows * stride + starts
+    end_key = rows * stride + ends
+    # Runs a (row y) and b (row y + 1) touch, diagonals included, when b.start <= a.end and b.end >= a.start.
+    lo = np.searchsorted(end_key, (rows + 1) * stride + starts, side="left")
+    hi = np.searchsorted(start_key, (rows + 1) * stride + ends, side="right")
+    counts = np.maximum(hi - lo, 0)
+    a = np.repeat(np.arange(n), counts)
+    offsets = np.arange(a.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    b = np.repeat(lo, counts) + offsets
+    labels = np.arange(n)
+    if a.size:
+        while True:
+            low = np.minimum(labels[a], labels[b])
+            new = labels.copy()
+            np.minimum.at(new, a, low)
+            np.minimum.at(new, b, low)
+            new = new[new]  # pointer jumping: follow each label to its own label
+            new = new[new]
+            if np.array_equal(new, labels):
+                break
+            labels = new
+    roots, comp = np.unique(labels, return_inverse=True)
+    m = roots.size
+    x0 = np.full(m, w, dtype=np.int64)
+    y0 = np.full(m, h, dtype=np.int64)
+    x1 = np.zeros(m, dtype=np.int64)
+    y1 = np.zeros(m, dtype=np.int64)
+    pixels = np.zeros(m, dtype=np.int64)
+    np.minimum.at(x0, comp, starts)
+    np.minimum.at(y0, comp, rows)
+    np.maximum.at(x1, comp, ends)
+    np.maximum.at(y1, comp, rows + 1)
+    np.add.at(pixels, comp, ends - starts)
+    out = np.stack([x0, y0, x1, y1, pixels], axis=1)
+    return out[np.argsort(-pixels, kind="stable")]
+
+
+def _or_pool(mask: np.ndarray) -> np.ndarray:
+    h, w = mask.shape
+    m = np.pad(mask, ((0, h % 2), (0, w % 2)))
+    return m[0::2, 0::2] | m[1::2, 0::2] | m[0::2, 1::2] | m[1::2, 1::2]
+
+
+def _merge(boxes: np.ndarray, ratio: float) -> np.ndarray:
+    """Single-linkage grouping: boxes whose gap is at most ratio x the larger box's longer side."""
+    n = len(boxes)
+    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    gx = np.maximum(
+        0, np.maximum(boxes[:, None, 0], boxes[None, :, 0]) - np.minimum(boxes[:, None, 2], boxes[None, :, 2])
+    )
+    gy = np.maximum(
+        0, np.maximum(boxes[:, None, 1], boxes[None, :, 1]) - np.minimum(boxes[:, None, 3], boxes[None, :, 3])
+    )
+    linked = np.maximum(gx, gy) <= ratio * np.maximum(side[:, None], side[None, :])
+    group = np.arange(n)
+    while True:
+        new = np.where(linked, group[None, :], n).min(axis=1)
+        new = np.minimum(new, group)
+        if np.array_equal(new, group):
+            break
+        group = new[new]
+    _, member = np.unique(group, return_inverse=True)
+    k = int(member.max()) + 1
+    lo = np.full((k, 2), np.inf)
+    hi = np.full((k, 2), -np.inf)
+    np.minimum.at(lo, member, boxes[:, :2])
+    np.maximum.at(hi, member, boxes[:, 2:4])
+    return np.concatenate([lo, hi], axis=1)
+
+
+def propose_working(work: Image.Image) -> np.ndarray:
+    """Candidate boxes (x0, y0, x1, y1) on the working copy."""
+    rgb = np.asarray(work if work.mode == "RGB" else work.convert("RGB"))
+    # Labelling a 2 x 2 OR-pooled mask is four times cheaper and bridges one-pixel cracks in thin strokes,
+    # for a box precision of one working pixel.
+    marks = mark_boxes(_or_pool(lit_mask(rgb)))
+    marks[:, :4] *= 2
+    marks[:, 4] *= 4
+    marks[:, 2] = np.minimum(marks[:, 2], work.width)
+    marks[:, 3] = np.minimum(marks[:, 3], work.height)
+    # Specks of sensor noise are not marks; the largest marks are the ones worth grouping.
+    marks = marks[(marks[:, 4] >= 6) & (np.maximum(marks[:, 2] - marks[:, 0], marks[:, 3] - marks[:, 1]) >= 3)]
+    marks = marks[:_MAX_MARKS]
+    if len(marks) == 0:
+        return np.zeros((0, 4))
+    box = marks[:, :4].astype(np.float64)
+    w, h = box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]
+    # Gauge rings, needles and trim lines have huge, nearly empty boxes that would swallow every symbol
+    # near them, so sparse marks stay on their own instead of joining groups.
+    sparse = (marks[:, 4] < _MIN_FILL * w * h) & (np.maximum(w, h) > 12)
+    found: list[np.ndarray] = [box[sparse]]
+    level = box[~sparse]
+    for ratio in _MERGE_LEVELS:
+        if len(level) == 0:
+            break
+        level = _merge(level, ratio)
+        found.append(level)
+    boxes = np.unique(np.concatenate(found), axis=0)
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    side = np.maximum(w, h)
+    keep = (
+        (side >= _MIN_SIDE)
+        & (np.maximum(w, h) <= _MAX_ASPECT * np.maximum(np.minimum(w, h), 1))
+        & ~((w >= 0.98 * work.width) & (h >= 0.98 * work.height))
+    )
+    boxes = boxes[keep]
+    # Smaller boxes first: when there are too many, the huge merged ones are the least likely symbols.
+    order = np.argsort((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), kind="stable")
+    return boxes[order[:MAX_CANDIDATES]]
+
+
+def crop_square(source: Image.Image, box: Box, size: int, margin: float) -> Image.Image:
+    """A size x size crop centred on box, square so the symbol keeps its proportions, padded with black."""
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top = cx - side / 2, cy - side / 2
+    if not _inside(source, left, top, side):
+        return _padded_crop(source, left, top, side, size)
+    return source.resize((size, size), Image.Resampling.BILINEAR, box=(left, top, left + side, top + side))
+
+
+def _inside(source: Image.Image, left: float, top: float, side: float) -> bool:
+    return left >= 0 and top >= 0 and left + side <= source.width and top + side <= source.height
+
+
+def _padded_crop(source: Image.Image, left: float, top: float, side: float, size: int) -> Image.Image:
+    il, it = int(np.floor(left)), int(np.floor(top))
+    ir, ib = int(np.ceil(left + side)), int(np.ceil(top + side))
+    region = source.crop((il, it, ir, ib))  # Pillow fills outside the image with black
+    return region.resize(
+        (size, size), Image.Resampling.BILINEAR, box=(left - il, top - it, left - il + side, top - it + side)
+    )
+
+
+def crops_for(
+    image: Image.Image, work: Image.Image, scale: float, boxes: np.ndarray, size: int, margin: float
+) -> list[Image.Image]:
+    """Classifier inputs for boxes found on the working copy: small symbols come from the full image."""
+    out = []
+    for box in boxes:
+        side = max(box[2] - box[0], box[3] - box[1]) * (1 + 2 * margin)
+        if scale > 1 and side < 1.5 * size:
+            out.append(crop_square(image, tuple(box * scale), size, margin))
+        else:
+            out.append(crop_square(work, tuple(box), size, margin))
+    return out

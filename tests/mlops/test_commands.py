@@ -1,0 +1,129 @@
+"""load_models, diagnose and the inference facade, on the bundled weights and on CPU."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import shutil
+import struct
+import wave
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from catalog.symbols import render_symbol
+from mlops import inference
+from mlops.models import MLModel, ModelStatus, Prediction
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bundled_models() -> None:
+    call_command("load_models", stdout=io.StringIO())
+
+
+def dashboard_png(path: Path, code: str = "oil_pressure") -> Path:
+    panel = Image.new("RGB", (640, 480), (12, 14, 18))
+    symbol = render_symbol(code, size=90, colour=(235, 40, 30))
+    panel.paste(symbol, (275, 195), symbol)
+    panel.save(path, "PNG")
+    return path
+
+
+def tone_wav(path: Path, seconds: float = 2.0, frequency: float = 440.0, amplitude: float = 0.0) -> Path:
+    rate = 16_000
+    frames = b"".join(
+        struct.pack("<h", int(amplitude * 32767 * math.sin(2 * math.pi * frequency * n / rate)))
+        for n in range(int(rate * seconds))
+    )
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+    return path
+
+
+def test_load_models_registers_and_activates_the_bundled_models_once() -> None:
+    first, second = io.StringIO(), io.StringIO()
+    call_command("load_models", stdout=first)
+    call_command("load_models", stdout=second)
+    models = MLModel.objects.order_by("model_type")
+    assert [(m.model_type, m.status) for m in models] == [
+        ("audio_classification", ModelStatus.ACTIVE),
+        ("image_classification", ModelStatus.ACTIVE),
+    ]
+    assert "already registered" in second.getvalue()
+    assert all(m.accuracy is not None and m.metrics for m in models)
+
+
+def test_load_models_refuses_a_tampered_artefact(tmp_path: Path, settings: pytest.FixtureRequest) -> None:
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(Path(settings.ML_ARTIFACTS_DIR), artifacts)
+    weights = artifacts / "dashboard" / "weights.pt"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    settings.ML_ARTIFACTS_DIR = artifacts
+    with pytest.raises(CommandError, match="does not match its recorded sha256"):
+        call_command("load_models", stdout=io.StringIO())
+    assert not MLModel.objects.filter(model_type="image_classification").exists()
+
+
+def test_diagnose_prints_one_json_object_per_file(bundled_models: None, tmp_path: Path) -> None:
+    photo = dashboard_png(tmp_path / "cluster.jpg.renamed")
+    quiet = tone_wav(tmp_path / "silence.wav")
+    out = io.StringIO()
+    call_command("diagnose", str(photo), str(quiet), "--json", stdout=out)
+    reports = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["kind"] for r in reports] == ["dashboard", "engine_sound"]
+    assert reports[0]["top"] == "oil_pressure"
+    assert set(reports[0]["detections"][0]) == {"code", "confidence", "box"}
+    assert reports[1]["top"] is None
+    assert all(set(d) == {"code", "confidence", "start_s", "end_s"} for d in reports[1]["detections"])
+    for report in reports:
+        assert set(report) == {"file", "kind", "detections", "top", "model", "elapsed_ms"}
+        assert set(report["model"]) == {"name", "version"}
+        assert report["elapsed_ms"] >= 0
+    assert Prediction.objects.count() == 2
+
+
+def test_diagnose_reports_unreadable_files_and_goes_on(bundled_models: None, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    text = tmp_path / "notes.txt"
+    text.write_text("not media")
+    good = dashboard_png(tmp_path / "ok.png")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="2 of 3"):
+        call_command("diagnose", str(broken), str(text), str(good), "--json", stdout=out)
+    reports = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r.get("error", {}).get("code") for r in reports] == ["unreadable_media", "unreadable_media", None]
+    assert reports[2]["top"] == "oil_pressure"
+
+
+def test_the_facade_finds_nothing_on_a_blank_panel_or_silence(bundled_models: None, tmp_path: Path) -> None:
+    blank = io.BytesIO()
+    Image.new("RGB", (800, 600), (10, 10, 12)).save(blank, "JPEG")
+    assert inference.analyze_dashboard(blank.getvalue()).detections == ()
+    verdict = inference.analyze_engine_sound(tone_wav(tmp_path / "quiet.wav", seconds=3)).verdict
+    assert verdict.code == "unknown"
+
+
+def test_a_corrupt_upload_raises_our_media_error(bundled_models: None) -> None:
+    with pytest.raises(inference.MediaError):
+        inference.probe_image(b"GIF89a" + b"\x00" * 20)
+    with pytest.raises(inference.MediaError):
+        inference.probe_audio(b"RIFF\x00\x00\x00\x00WAVEfmt ")
+
+
+def test_every_prediction_records_the_model_that_served_it(bundled_models: None, tmp_path: Path) -> None:
+    analysis = inference.analyze_dashboard(dashboard_png(tmp_path / "a.png"))
+    prediction = Prediction.objects.get()
+    assert prediction.ml_model_id == analysis.model.id
+    assert prediction.top_code == "oil_pressure"
+    assert prediction.latency_ms > 0
