@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+import time
+from http import HTTPStatus
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAcceptable, NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cardoc.exceptions import ConflictError, DomainError
+from cardoc.pagination import NewestFirstCursorPagination
+from cardoc.serializers import ErrorSerializer
+from diagnostics import media
+from diagnostics.api.serializers import (
+    DiagnosticCreateSerializer,
+    DiagnosticDetailSerializer,
+    DiagnosticSerializer,
+    ResultSerializer,
+    WaitSerializer,
+)
+from diagnostics.filters import DiagnosticFilter
+from diagnostics.models import DiagnosticRecord, DiagnosticStatus
+from diagnostics.services import diagnostic_create, diagnostic_delete, diagnostic_reanalyze
+
+# How often ?wait re-reads the status: short enough to answer within a tenth of a second of completion.
+WAIT_POLL_SECONDS = 0.1
+# Both files at their limits plus the form around them; anything bigger is refused before it is read.
+MAX_UPLOAD_BYTES = media.IMAGE_MAX_BYTES + media.AUDIO_MAX_BYTES + 1024 * 1024
+
+
+class UploadTooLargeError(DomainError):
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "upload_too_large"
+
+
+ERRORS_READ = {
+    401: OpenApiResponse(ErrorSerializer, description="Not signed in."),
+    404: OpenApiResponse(ErrorSerializer, description="No such diagnostic among yours."),
+}
+BAD_INPUT = {400: OpenApiResponse(ErrorSerializer, description="Invalid input; see error.fields.")}
+WAIT_PARAMETER = OpenApiParameter(
+    "wait",
+    OpenApiTypes.INT,
+    description="Wait up to this many seconds (0–30) for the analysis to complete or fail before answering.",
+)
+
+
+class _IgnoreAccept(DefaultContentNegotiation):
+    """Media downloads answer with the file's own type, whatever the client's Accept header asks for."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
+def _wait_seconds(request: Request) -> int:
+    serializer = WaitSerializer(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["wait"]
+
+
+def _wait_until_finished(record: DiagnosticRecord, seconds: int) -> None:
+    """Poll the record's status (a one-column read) until it completes or fails, or time runs out."""
+    if seconds <= 0 or record.is_finished:
+        return
+    deadline = time.monotonic() + seconds
+    finished = (DiagnosticStatus.COMPLETED, DiagnosticStatus.FAILED)
+    while time.monotonic() < deadline:
+        status = DiagnosticRecord.objects.filter(pk=record.pk).values_list("status", flat=True).first()
+        if status is None or status in finished:
+            return
+        time.sleep(min(WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your diagnostics, newest first",
+        responses={200: DiagnosticSerializer(many=True), **BAD_INPUT, 401: ERRORS_READ[401]},
+    ),
+    retrieve=extend_schema(
+        summary="One diagnostic with its result",
+        parameters=[WAIT_PARAMETER],
+        responses={200: DiagnosticDetailSerializer, **BAD_INPUT, **ERRORS_READ},
+    ),
+    destroy=extend_schema(
+        summary="Delete a diagnostic, its result and its media",
+        responses={204: None, **ERRORS_READ},
+    ),
+)
+class DiagnosticViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A driver's diagnostics: upload, history, result, re-analysis, deletion and the media themselves."""
+
+    serializer_class = DiagnosticSerializer
+    filterset_class = DiagnosticFilter
+    pagination_class = NewestFirstCursorPagination
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self) -> QuerySet[DiagnosticRecord]:
+        if getattr(self, "swagger_fake_view", False):
+            return DiagnosticRecord.objects.none()
+        records = DiagnosticRecord.objects.visible_to(self.request.user)
+        if self.action == "list":
+            return records.with_summary()
+        if self.action in ("retrieve", "results"):
+            return records.with_findings()
+        return records
+
+    def get_serializer_class(self) -> type[DiagnosticSerializer]:
+        return DiagnosticDetailSerializer if self.action == "retrieve" else DiagnosticSerializer
+
+    def _detail(self, record: DiagnosticRecord) -> dict[str, Any]:
+        fresh = DiagnosticRecord.objects.with_findings().filter(pk=record.pk).first()
+        if fresh is None:  # deleted while the request waited
+            raise NotFound()
+        return DiagnosticDetailSerializer(fresh, context=self.get_serializer_context()).data
+
+    @extend_schema(
+        summary="Send a photo and/or a recording for diagnosis",
+        description=(
+            "Multipart upload. `dashboard_scan` needs `image`, `engine_sound` needs `audio`, `combined` needs both. "
+            "Answers 202 with the pending record and queues the analysis; a repeated `client_ref` answers 200 with "
+            "the first record. With `?wait=N` the answer waits up to N seconds for the result."
+        ),
+        request={"multipart/form-data": DiagnosticCreateSerializer},
+        parameters=[WAIT_PARAMETER],
+        responses={
+            202: OpenApiResponse(DiagnosticDetailSerializer, description="Stored; analysis queued (or finished)."),
+            200: OpenApiResponse(DiagnosticDetailSerializer, description="Already received with this client_ref."),
+            **BAD_INPUT,
+            401: ERRORS_READ[401],
+            413: OpenApiResponse(ErrorSerializer, description="The request body is too large."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        wait = _wait_seconds(request)
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD_BYTES:
+            # Checked before DRF parses the body, so an oversized upload never reaches the disk.
+            raise UploadTooLargeError("The upload is too large: at most a 15 MB photo and a 20 MB recording.")
+        serializer = DiagnosticCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        record, created = diagnostic_create(user=request.user, request=request, **serializer.validated_data)
+        _wait_until_finished(record, wait)
+        return Response(self._detail(record), status=HTTPStatus.ACCEPTED if created else HTTPStatus.OK)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        wait = _wait_seconds(request)
+        record = self.get_object()
+        if wait and not record.is_finished:
+            _wait_until_finished(record, wait)
+            record = self.get_object()
+        return Response(self.get_serializer(record).data)
+
+    def perform_destroy(self, instance: DiagnosticRecord) -> None:
+        diagnostic_delete(record=instance, user=self.request.user, request=self.request)
+
+    @extend_schema(
+        summary="The findings of a diagnostic, joined with the catalog",
+        responses={
+            200: ResultSerializer,
+            **ERRORS_READ,
+            409: OpenApiResponse(ErrorSerializer, description="No result: analysis pending or failed."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def results(self, request: Request, pk: str | None = None) -> Response:
+        record = self.get_object()
+        result = getattr(record, "result", None)
+        if result is None:
+            if record.status == DiagnosticStatus.FAILED:
+                raise ConflictError(record.error_message or "The analysis failed.", code="analysis_failed")
+            raise ConflictError("The analysis has not finished yet.", code="analysis_pending")
+        return Response(ResultSerializer(result, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Analyse a diagnostic again and replace its result",
+        request=None,
+        responses={
+            202: DiagnosticDetailSerializer,
+            **ERRORS_READ,
+            409: OpenApiResponse(ErrorSerializer, description="An analysis is pending or running."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def analyze(self, request: Request, pk: str | None = None) -> Response:
+        record = diagnostic_reanalyze(record=self.get_object(), user=request.user, request=request)
+        return Response(self._detail(record), status=HTTPStatus.ACCEPTED)
+
+    def _stream(self, kind: str) -> FileResponse:
+        record = self.get_object()
+        field_file = getattr(record, kind)
+        if not field_file:
+            raise NotFound(f"This diagnostic has no {'photo' if kind == 'image' else 'recording'}.")
+        try:
+            handle = field_file.storage.open(field_file.name, "rb")
+        except FileNotFoundError as exc:
+            raise NotFound("This file is no longer available.") from exc
+        sniffed = media.sniff_file(handle)
+        content_type = sniffed.content_type if sniffed else "application/octet-stream"
+        extension = sniffed.extension if sniffed else "bin"
+        response = FileResponse(
+            handle, content_type=content_type, as_attachment=False, filename=f"diagnostic-{record.pk}.{extension}"
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    @extend_schema(
+        summary="The diagnostic's photo (owner only)",
+        responses={(200, "image/*"): OpenApiTypes.BINARY, **ERRORS_READ},
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=_IgnoreAccept)
+    def image(self, request: Request, pk: str | None = None) -> FileResponse:
+        return self._stream("image")
+
+    @extend_schema(
+        summary="The diagnostic's recording (owner only)",
+        responses={(200, "audio/*"): OpenApiTypes.BINARY, **ERRORS_READ},
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=_IgnoreAccept)
+    def audio(self, request: Request, pk: str | None = None) -> FileResponse:
+        return self._stream("audio")

@@ -1,0 +1,561 @@
+"""Writes for diagnostics: storing an upload, running its analysis, and making sure nothing stays stuck.
+
+The analysis is the one service that is not a single transaction: a run claims its record, calls the
+models outside any transaction (inference takes long and must not hold a database lock), then stores the
+whole result in one transaction, or fails the record, or queues a retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import Storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, Q
+from django.db.models.fields.files import FieldFile
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import User, Vehicle
+from cardoc.exceptions import ConflictError
+from cardoc.models import AuditAction, AuditStatus
+from cardoc.services import audit_record
+from cardoc.tasks import enqueue
+from catalog.models import EngineSound, WarningLight
+from diagnostics import media
+from diagnostics.models import (
+    Detection,
+    DiagnosticRecord,
+    DiagnosticResult,
+    DiagnosticStatus,
+    DiagnosticType,
+)
+from diagnostics.urgency import urgency_for
+from mlops import inference
+from mlops.inference import MediaError, ModelUnavailableError
+
+logger = logging.getLogger(__name__)
+
+ANALYZE_TASK = "diagnostics.tasks.analyze_diagnostic"
+UNKNOWN_SOUND = "unknown"
+
+NEEDS_IMAGE = frozenset({DiagnosticType.DASHBOARD_SCAN, DiagnosticType.COMBINED})
+NEEDS_AUDIO = frozenset({DiagnosticType.ENGINE_SOUND, DiagnosticType.COMBINED})
+FINISHED = (DiagnosticStatus.COMPLETED, DiagnosticStatus.FAILED)
+
+
+# --- Upload ---------------------------------------------------------------------------------------
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _checked_image(file: UploadedFile) -> media.MediaKind:
+    if file.size > media.IMAGE_MAX_BYTES:
+        raise ValidationError(
+            {"image": f"The photo is {_megabytes(file.size)}; the limit is {_megabytes(media.IMAGE_MAX_BYTES)}."}
+        )
+    kind = media.sniff_file(file)
+    if kind is None or not kind.is_image:
+        raise ValidationError({"image": "The photo must be a JPEG, PNG or WebP image."})
+    # The header alone tells the size, so a decompression bomb is refused before anything decodes it.
+    if media.image_too_large(file):
+        limit = media.IMAGE_MAX_PIXELS // 1_000_000
+        raise ValidationError({"image": f"The photo has more than {limit} megapixels; please send a smaller one."})
+    try:
+        inference.probe_image(file)
+    except MediaError as exc:
+        raise ValidationError({"image": "The photo is damaged or is not a JPEG, PNG or WebP image."}) from exc
+    finally:
+        file.seek(0)
+    return kind
+
+
+def _checked_audio(file: UploadedFile) -> media.MediaKind:
+    if file.size > media.AUDIO_MAX_BYTES:
+        raise ValidationError(
+            {"audio": f"The recording is {_megabytes(file.size)}; the limit is {_megabytes(media.AUDIO_MAX_BYTES)}."}
+        )
+    kind = media.sniff_file(file)
+    if kind is None or not kind.is_audio:
+        raise ValidationError({"audio": "The recording must be a WAV, MP3, M4A, AAC, OGG or FLAC file."})
+    if media.wav_is_truncated(file, file.size):
+        raise ValidationError({"audio": "The recording is truncated: the upload was cut short. Please send it again."})
+    try:
+        inference.probe_audio(file)
+    except MediaError as exc:
+        # The decoder's messages are written for the driver ("too short: at least 0.5 s").
+        raise ValidationError({"audio": str(exc)}) from exc
+    finally:
+        file.seek(0)
+    return kind
+
+
+def _checked_uploads(
+    *, diagnostic_type: str, image: UploadedFile | None, audio: UploadedFile | None
+) -> dict[str, tuple[UploadedFile, media.MediaKind]]:
+    """The files this type needs, each proved to be what it claims; raises ValidationError otherwise."""
+    label = DiagnosticType(diagnostic_type).label.lower()
+    errors: dict[str, str] = {}
+    if diagnostic_type in NEEDS_IMAGE and image is None:
+        errors["image"] = f"A {label} needs a photo of the dashboard."
+    if diagnostic_type not in NEEDS_IMAGE and image is not None:
+        errors["image"] = f"A {label} takes no photo."
+    if diagnostic_type in NEEDS_AUDIO and audio is None:
+        errors["audio"] = f"A {label} needs a recording of the engine."
+    if diagnostic_type not in NEEDS_AUDIO and audio is not None:
+        errors["audio"] = f"A {label} takes no recording."
+    if errors:
+        raise ValidationError(errors)
+    uploads: dict[str, tuple[UploadedFile, media.MediaKind]] = {}
+    if image is not None:
+        uploads["image"] = (image, _checked_image(image))
+    if audio is not None:
+        uploads["audio"] = (audio, _checked_audio(audio))
+    return uploads
+
+
+def _discard_files(files: Iterable[tuple[Storage, str]]) -> None:
+    for storage, name in files:
+        storage.delete(name)
+
+
+def _queue_analysis(record_id: UUID) -> None:
+    # After the commit, so the worker never looks for a row it cannot see yet.
+    transaction.on_commit(partial(enqueue, ANALYZE_TASK, str(record_id)))
+
+
+def diagnostic_create(
+    *,
+    user: User,
+    diagnostic_type: str,
+    image: UploadedFile | None = None,
+    audio: UploadedFile | None = None,
+    vehicle: Vehicle | None = None,
+    client_ref: UUID | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[DiagnosticRecord, bool]:
+    """Store a new diagnostic and queue its analysis; returns (record, created).
+
+    Every check runs before anything is written, and a failure after the files are stored removes them,
+    so a rejected upload leaves neither a row nor a file. A repeated ``client_ref`` (a phone retrying an
+    offline upload) returns the first record, even when two copies race each other to the unique index.
+    """
+    if client_ref is not None:
+        existing = DiagnosticRecord.objects.filter(user=user, client_ref=client_ref).first()
+        if existing is not None:
+            return existing, False
+    if vehicle is not None and vehicle.user_id != user.pk:
+        raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+    uploads = _checked_uploads(diagnostic_type=diagnostic_type, image=image, audio=audio)
+
+    stored: list[tuple[Storage, str]] = []
+    try:
+        with transaction.atomic():
+            record = DiagnosticRecord(
+                user=user,
+                vehicle=vehicle,
+                diagnostic_type=diagnostic_type,
+                client_ref=client_ref,
+                queued_at=timezone.now(),
+            )
+            for field_name, (file, kind) in uploads.items():
+                # Our own name, from the sniffed type: the phone's file name never reaches the disk.
+                field_file = getattr(record, field_name)
+                field_file.save(f"{record.pk}.{kind.extension}", file, save=False)
+                stored.append((field_file.storage, field_file.name))
+            record.save(force_insert=True)
+            audit_record(
+                action=AuditAction.DIAGNOSTIC,
+                user=user,
+                request=request,
+                details={"event": "created", "diagnostic": str(record.pk), "diagnostic_type": diagnostic_type},
+            )
+            _queue_analysis(record.pk)
+    except IntegrityError:
+        _discard_files(stored)
+        winner = (
+            DiagnosticRecord.objects.filter(user=user, client_ref=client_ref).first()
+            if client_ref is not None
+            else None
+        )
+        if winner is None:
+            raise
+        return winner, False
+    except BaseException:
+        _discard_files(stored)
+        raise
+    return record, True
+
+
+@transaction.atomic
+def diagnostic_reanalyze(
+    *, record: DiagnosticRecord, user: User, request: HttpRequest | None = None
+) -> DiagnosticRecord:
+    """Queue a fresh analysis of a finished diagnostic (e.g. after a new model is deployed).
+
+    The previous result stays visible until the new one replaces it. Refused while an analysis is
+    pending or running, so two runs never race to write one result.
+    """
+    requeued = DiagnosticRecord.objects.filter(pk=record.pk, status__in=FINISHED).update(
+        status=DiagnosticStatus.PENDING,
+        attempts=0,
+        error_message="",
+        queued_at=timezone.now(),
+        started_at=None,
+        finished_at=None,
+    )
+    if not requeued:
+        raise ConflictError("This diagnostic is already being analysed; wait until it ends.", code="analysis_running")
+    audit_record(
+        action=AuditAction.DIAGNOSTIC,
+        user=user,
+        request=request,
+        details={"event": "reanalysis_requested", "diagnostic": str(record.pk)},
+    )
+    _queue_analysis(record.pk)
+    record.refresh_from_db()
+    return record
+
+
+@transaction.atomic
+def diagnostic_delete(*, record: DiagnosticRecord, user: User, request: HttpRequest | None = None) -> None:
+    """Delete a diagnostic with its result; its photo and recording go once the deletion is committed."""
+    files = [(file.storage, file.name) for file in (record.image, record.audio) if file]
+    record_id = str(record.pk)
+    record.delete()
+    audit_record(
+        action=AuditAction.DIAGNOSTIC,
+        user=user,
+        request=request,
+        details={"event": "deleted", "diagnostic": record_id},
+    )
+    transaction.on_commit(partial(_discard_files, files))
+
+
+# --- Analysis -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    code: str
+    confidence: float
+    model_id: UUID
+    box: tuple[int, int, int, int] | None = None
+    span: tuple[float, float] | None = None
+
+
+@dataclass(slots=True)
+class _Outcome:
+    lights: list[_Finding] = field(default_factory=list)
+    sounds: list[_Finding] = field(default_factory=list)
+    model_ids: list[UUID] = field(default_factory=list)
+    analysis: dict[str, Any] = field(default_factory=dict)
+
+
+def _served_by(model: inference.ServedBy) -> dict[str, str]:
+    return {"id": str(model.id), "name": model.name, "version": model.version}
+
+
+def _clamp01(value: float) -> float:
+    return min(1.0, max(0.0, float(value)))
+
+
+def _box(raw: Iterable[float]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (max(0, round(v)) for v in raw)
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def _sound_span(verdict: inference.SoundVerdict, duration_s: float) -> tuple[float, float]:
+    """Where the verdict was heard: from the first to the last window that agrees with it."""
+    agreeing = [w for w in verdict.windows if w.code == verdict.code]
+    if not agreeing:
+        return (0.0, max(duration_s, 0.001))
+    start = max(0.0, min(w.start_s for w in agreeing))
+    end = max(w.end_s for w in agreeing)
+    return (start, end if end > start else start + 0.001)
+
+
+def _open_media(field_file: FieldFile) -> File:
+    if not field_file:
+        raise FileNotFoundError("The diagnostic has no file of this kind.")
+    return field_file.storage.open(field_file.name, "rb")
+
+
+def _infer(record: DiagnosticRecord) -> _Outcome:
+    """Run the models this diagnostic's type needs; raises whatever the inference API raises."""
+    outcome = _Outcome()
+    routing_key = str(record.pk)
+    started = time.perf_counter()
+    if record.diagnostic_type in NEEDS_IMAGE:
+        with _open_media(record.image) as file:
+            dashboard = inference.analyze_dashboard(file, routing_key=routing_key)
+        outcome.model_ids.append(dashboard.model.id)
+        outcome.lights = [
+            _Finding(code=d.code, confidence=_clamp01(d.confidence), model_id=dashboard.model.id, box=_box(d.box))
+            for d in dashboard.detections
+        ]
+        outcome.analysis["dashboard"] = {
+            "model": _served_by(dashboard.model),
+            "elapsed_ms": round(dashboard.elapsed_ms, 1),
+            "detections": [
+                {"code": d.code, "confidence": round(d.confidence, 4), "box": list(_box(d.box))}
+                for d in dashboard.detections
+            ],
+        }
+    if record.diagnostic_type in NEEDS_AUDIO:
+        with _open_media(record.audio) as file:
+            engine = inference.analyze_engine_sound(file, routing_key=routing_key)
+        verdict = engine.verdict
+        outcome.model_ids.append(engine.model.id)
+        if verdict.code != UNKNOWN_SOUND:
+            outcome.sounds = [
+                _Finding(
+                    code=verdict.code,
+                    confidence=_clamp01(verdict.confidence),
+                    model_id=engine.model.id,
+                    span=_sound_span(verdict, engine.duration_s),
+                )
+            ]
+        outcome.analysis["engine_sound"] = {
+            "model": _served_by(engine.model),
+            "elapsed_ms": round(engine.elapsed_ms, 1),
+            "duration_s": round(engine.duration_s, 3),
+            "verdict": {"code": verdict.code, "confidence": round(verdict.confidence, 4)},
+            "windows": [
+                {"code": w.code, "confidence": round(w.confidence, 4), "start_s": w.start_s, "end_s": w.end_s}
+                for w in verdict.windows
+            ],
+        }
+    outcome.analysis["timings"] = {"inference_ms": round((time.perf_counter() - started) * 1000, 1)}
+    return outcome
+
+
+def _owned(record_id: UUID, attempt: int) -> Q:
+    """This run still owns the record: nobody re-queued it (the sweep) or re-requested it since."""
+    return Q(pk=record_id, status=DiagnosticStatus.IN_PROGRESS, attempts=attempt)
+
+
+def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> DiagnosticRecord | None:
+    """Replace the record's result with this run's findings and complete it, all in one transaction."""
+    lights = WarningLight.objects.in_bulk({f.code for f in outcome.lights}, field_name="code")
+    sounds = EngineSound.objects.in_bulk({f.code for f in outcome.sounds}, field_name="code")
+    found = [(f, lights.get(f.code), None) for f in outcome.lights] + [
+        (f, None, sounds.get(f.code)) for f in outcome.sounds
+    ]
+    # A code the catalog lacks stays in the raw analysis, but cannot be linked or rated.
+    linked = [(f, light, sound) for f, light, sound in found if light is not None or sound is not None]
+    missing = sorted({f.code for f, light, sound in found if light is None and sound is None})
+    urgency = urgency_for((light or sound).severity for _, light, sound in linked)  # type: ignore[union-attr]
+    overall = max((f.confidence for f, _, _ in linked), default=0.0)
+
+    with transaction.atomic():
+        locked = DiagnosticRecord.objects.select_for_update().filter(_owned(record.pk, attempt)).first()
+        if locked is None:
+            return None
+        now = timezone.now()
+        analysis = {
+            **outcome.analysis,
+            "not_in_catalog": missing,
+            "timings": {
+                **outcome.analysis.get("timings", {}),
+                "queue_wait_ms": _milliseconds(locked.queued_at, locked.started_at),
+                "total_ms": _milliseconds(locked.queued_at, now),
+            },
+            "attempt": attempt,
+        }
+        DiagnosticResult.objects.filter(record=locked).delete()
+        result = DiagnosticResult.objects.create(
+            record=locked, analysis=analysis, overall_confidence=overall, urgency=urgency
+        )
+        Detection.objects.bulk_create(
+            Detection(
+                result=result,
+                warning_light=light,
+                engine_sound=sound,
+                ml_model_id=finding.model_id,
+                confidence=finding.confidence,
+                box_x0=finding.box[0] if finding.box else None,
+                box_y0=finding.box[1] if finding.box else None,
+                box_x1=finding.box[2] if finding.box else None,
+                box_y1=finding.box[3] if finding.box else None,
+                start_s=finding.span[0] if finding.span else None,
+                end_s=finding.span[1] if finding.span else None,
+            )
+            for finding, light, sound in linked
+        )
+        locked.ml_models.set(outcome.model_ids)
+        locked.status = DiagnosticStatus.COMPLETED
+        locked.error_message = ""
+        locked.finished_at = now
+        locked.save(update_fields=["status", "error_message", "finished_at"])
+        audit_record(
+            action=AuditAction.DIAGNOSTIC,
+            user=locked.user,
+            details={
+                "event": "completed",
+                "diagnostic": str(locked.pk),
+                "urgency": urgency,
+                "findings": sorted({f.code for f, _, _ in linked}),
+            },
+        )
+    return locked
+
+
+def _milliseconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000, 1)
+
+
+def _fail(record_id: UUID, condition: Q, message: str) -> bool:
+    """Fail the record if ``condition`` still holds; any earlier result goes, so no stale findings remain."""
+    with transaction.atomic():
+        locked = (
+            DiagnosticRecord.objects.select_for_update(of=("self",)).select_related("user").filter(condition).first()
+        )
+        if locked is None:
+            return False
+        DiagnosticResult.objects.filter(record=locked).delete()
+        locked.status = DiagnosticStatus.FAILED
+        locked.error_message = message
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["status", "error_message", "finished_at"])
+        audit_record(
+            action=AuditAction.DIAGNOSTIC,
+            user=locked.user,
+            status=AuditStatus.FAILURE,
+            details={"event": "failed", "diagnostic": str(record_id), "error": message},
+        )
+    return True
+
+
+def _retry_or_fail(record: DiagnosticRecord, attempt: int, reason: str) -> None:
+    if attempt >= settings.DIAGNOSTIC_MAX_ATTEMPTS:
+        _fail(
+            record.pk,
+            _owned(record.pk, attempt),
+            f"The analysis could not run after {attempt} attempts: {reason} Please try again later.",
+        )
+        return
+    logger.warning("Diagnostic %s: attempt %s failed (%s); queued again.", record.pk, attempt, reason)
+    with transaction.atomic():
+        requeued = DiagnosticRecord.objects.filter(_owned(record.pk, attempt)).update(
+            status=DiagnosticStatus.PENDING, queued_at=timezone.now()
+        )
+        if requeued:
+            _queue_analysis(record.pk)
+
+
+def _claim(record_id: UUID | str) -> DiagnosticRecord | None:
+    """Move a pending record to in progress; only one run can win, since the UPDATE is conditional."""
+    claimed = DiagnosticRecord.objects.filter(pk=record_id, status=DiagnosticStatus.PENDING).update(
+        status=DiagnosticStatus.IN_PROGRESS,
+        attempts=F("attempts") + 1,
+        started_at=timezone.now(),
+        finished_at=None,
+        error_message="",
+    )
+    if not claimed:
+        return None
+    return DiagnosticRecord.objects.select_related("user").filter(pk=record_id).first()
+
+
+def diagnostic_analyze(*, record_id: UUID | str) -> DiagnosticRecord | None:
+    """Run one analysis of a pending diagnostic; returns the record as this run left it, or None.
+
+    None means there was nothing to do: the record is gone, or another run already claimed it, so a task
+    delivered twice changes nothing. Bad media and unexpected errors fail the record for good; a missing
+    model or a busy database queue it again, up to ``DIAGNOSTIC_MAX_ATTEMPTS`` runs.
+    """
+    record = _claim(record_id)
+    if record is None:
+        return None
+    attempt = record.attempts
+    try:
+        outcome = _infer(record)
+        stored = _store_result(record, attempt, outcome)
+    except MediaError as exc:
+        _fail(record.pk, _owned(record.pk, attempt), f"The uploaded file could not be analysed: {exc}")
+    except FileNotFoundError:
+        _fail(record.pk, _owned(record.pk, attempt), "The uploaded file is no longer available.")
+    except ModelUnavailableError as exc:
+        _retry_or_fail(record, attempt, str(exc))
+    except OperationalError:
+        logger.warning("Diagnostic %s: database error during analysis.", record.pk, exc_info=True)
+        _retry_or_fail(record, attempt, "the database was busy.")
+    except Exception:
+        logger.exception("Diagnostic %s: analysis failed.", record.pk)
+        _fail(record.pk, _owned(record.pk, attempt), "The analysis failed because of an error on our side.")
+    else:
+        return stored
+    return DiagnosticRecord.objects.filter(pk=record.pk).first()
+
+
+# --- Sweep ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    requeued: int
+    failed: int
+
+
+def diagnostic_sweep_stuck(*, queued_ids: set[str] | None, now: datetime | None = None) -> SweepReport:
+    """Pick up what a dead worker or a lost task left behind, so no diagnostic stays unfinished for ever.
+
+    A run in progress for longer than ``DIAGNOSTIC_STUCK_AFTER`` is queued again while attempts remain,
+    else failed. A pending diagnostic queued longer ago than ``DIAGNOSTIC_PENDING_AFTER`` is queued again
+    unless its task is still in the queue (``queued_ids``; None when the broker cannot be inspected, in
+    which case it is queued again anyway: a second task for a claimed record does nothing).
+    """
+    now = now or timezone.now()
+    requeued = failed = 0
+
+    stuck_before = now - settings.DIAGNOSTIC_STUCK_AFTER
+    stuck = DiagnosticRecord.objects.filter(status=DiagnosticStatus.IN_PROGRESS, started_at__lt=stuck_before)
+    for record in stuck.only("pk", "attempts"):
+        owned = _owned(record.pk, record.attempts) & Q(started_at__lt=stuck_before)
+        if record.attempts >= settings.DIAGNOSTIC_MAX_ATTEMPTS:
+            minutes = int(settings.DIAGNOSTIC_STUCK_AFTER / timedelta(minutes=1))
+            message = (
+                f"The analysis did not finish within {minutes} minutes, {record.attempts} times; it was stopped. "
+                "Please try again."
+            )
+            failed += _fail(record.pk, owned, message)
+        else:
+            requeued += _requeue(owned, record.pk)
+
+    pending_before = now - settings.DIAGNOSTIC_PENDING_AFTER
+    stale = DiagnosticRecord.objects.filter(status=DiagnosticStatus.PENDING).filter(
+        Q(queued_at__lt=pending_before) | Q(queued_at__isnull=True, created_at__lt=pending_before)
+    )
+    for record in stale.only("pk", "queued_at"):
+        if queued_ids is not None and str(record.pk) in queued_ids:
+            continue
+        requeued += _requeue(Q(pk=record.pk, status=DiagnosticStatus.PENDING, queued_at=record.queued_at), record.pk)
+    if requeued or failed:
+        logger.info("Stuck-diagnostic sweep: %s queued again, %s failed.", requeued, failed)
+    return SweepReport(requeued=requeued, failed=failed)
+
+
+def _requeue(condition: Q, record_id: UUID) -> bool:
+    with transaction.atomic():
+        done = DiagnosticRecord.objects.filter(condition).update(
+            status=DiagnosticStatus.PENDING, queued_at=timezone.now()
+        )
+        if done:
+            _queue_analysis(record_id)
+    return bool(done)
