@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from maintenance.models import CalendarFeed, MaintenanceRecord, Notification
+
+
+@admin.register(MaintenanceRecord)
+class MaintenanceRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "user",
+        "vehicle",
+        "maintenance_type",
+        "scheduled_date",
+        "completed_date",
+        "reminder_status",
+    ]
+    list_filter = ["maintenance_type", "reminder_status", "scheduled_date"]
+    search_fields = ["title", "notes", "user__email"]
+    autocomplete_fields = ["user", "vehicle"]
+    raw_id_fields = ["diagnostic", "previous"]
+    list_select_related = ["user", "vehicle"]
+    date_hierarchy = "scheduled_date"
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["title", "user", "kind", "is_read", "created_at"]
+    list_filter = ["kind", "is_read"]
+    search_fields = ["title", "body", "user__email"]
+    autocomplete_fields = ["user"]
+    raw_id_fields = ["maintenance_record"]
+    list_select_related = ["user"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Staff can see who subscribes and revoke a feed (delete it); only the driver can issue a token."""
+
+    list_display = ["user", "created_at", "reset_at"]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "created_at", "reset_at"]
+    exclude = ["token_hash"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A feed made here would have a token nobody has ever seen.
+        return False

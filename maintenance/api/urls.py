@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
+
+from maintenance.api.views import (
+    CalendarFeedView,
+    CalendarTokenView,
+    DiagnosticMaintenanceView,
+    MaintenanceRecordViewSet,
+    NotificationViewSet,
+)
+
+router = SimpleRouter(trailing_slash=False)
+router.register("maintenance", MaintenanceRecordViewSet, basename="maintenance")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    # Before the router's, though its detail route only matches UUIDs anyway.
+    path("maintenance/calendar.ics", CalendarFeedView.as_view(), name="maintenance-calendar"),
+    path("maintenance/calendar-token", CalendarTokenView.as_view(), name="maintenance-calendar-token"),
+    # Lives here, not in diagnostics' router: it writes maintenance records. Its last segment keeps it
+    # clear of diagnostics/{id}, /results, /analyze, /image and /audio.
+    path("diagnostics/<uuid:pk>/maintenance", DiagnosticMaintenanceView.as_view(), name="diagnostic-maintenance"),
+    *router.urls,
+]

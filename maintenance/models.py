@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from accounts.models import User, Vehicle
+from diagnostics.models import DiagnosticRecord
+from maintenance.ical import AllDayEvent
+
+CALENDAR_UID_DOMAIN = "cardoc.example"
+
+
+class MaintenanceType(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CORRECTIVE = "corrective", "Corrective"
+    PREVENTIVE = "preventive", "Preventive"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    COMPLETED = "completed", "Completed"
+
+
+class MaintenanceStatus(models.TextChoices):
+    """Where a record stands for its driver; derived from the dates, never stored."""
+
+    UPCOMING = "upcoming", "Upcoming"
+    OVERDUE = "overdue", "Overdue"
+    COMPLETED = "completed", "Completed"
+
+
+class MaintenanceQuerySet(models.QuerySet["MaintenanceRecord"]):
+    def visible_to(self, user: User) -> MaintenanceQuerySet:
+        return self.filter(user=user)
+
+    def open(self) -> MaintenanceQuerySet:
+        """Not done yet, whether upcoming or overdue: what a calendar feed shows."""
+        return self.filter(completed_date__isnull=True)
+
+    def with_status(self, status: str, *, today: date) -> MaintenanceQuerySet:
+        """Filter by the derived status; ``today`` is the driver's date in their own time zone."""
+        if status == MaintenanceStatus.COMPLETED:
+            return self.filter(completed_date__isnull=False)
+        if status == MaintenanceStatus.OVERDUE:
+            return self.open().filter(scheduled_date__lt=today)
+        return self.open().filter(scheduled_date__gte=today)
+
+
+class MaintenanceRecord(models.Model):
+    """One service job on a driver's car: planned, overdue or done, optionally recurring."""
+
+    Type = MaintenanceType
+    ReminderStatus = ReminderStatus
+    Status = MaintenanceStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="maintenance_records")
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.SET_NULL, null=True, blank=True, related_name="maintenance_records"
+    )
+    diagnostic = models.ForeignKey(
+        DiagnosticRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="maintenance_records"
+    )
+    previous = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="next_record",
+        help_text="The completed record this one recurs from.",
+    )
+    maintenance_type = models.CharField(max_length=16, choices=MaintenanceType)
+    title = models.CharField(max_length=200)
+    scheduled_date = models.DateField()
+    completed_date = models.DateField(null=True, blank=True)
+    reminder_status = models.CharField(max_length=16, choices=ReminderStatus, default=ReminderStatus.PENDING)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    odometer_km = models.PositiveIntegerField(null=True, blank=True, help_text="The reading when the job was done.")
+    due_odometer_km = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Due at this reading, or on the scheduled date, whichever comes first."
+    )
+    cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
+    notes = models.TextField(blank=True)
+    recurrence_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    recurrence_km = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MaintenanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheduled_date", "created_at"]
+        indexes = [
+            models.Index(fields=["user", "scheduled_date"], name="maintenance_user_sched_idx"),
+            models.Index(fields=["reminder_status", "scheduled_date"], name="maintenance_reminder_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(maintenance_type__in=MaintenanceType.values), name="maintenance_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reminder_status__in=ReminderStatus.values), name="maintenance_reminder_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cost__isnull=True) | models.Q(cost__gte=0), name="maintenance_cost_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recurrence_months__isnull=True) | models.Q(recurrence_months__gt=0),
+                name="maintenance_recurrence_months_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recurrence_km__isnull=True) | models.Q(recurrence_km__gt=0),
+                name="maintenance_recurrence_km_positive",
+            ),
+            # The derived status reads completed_date and the reminder job reads reminder_status;
+            # the database keeps the two in step so they can never disagree.
+            models.CheckConstraint(
+                condition=(models.Q(completed_date__isnull=True) & ~models.Q(reminder_status=ReminderStatus.COMPLETED))
+                | models.Q(completed_date__isnull=False, reminder_status=ReminderStatus.COMPLETED),
+                name="maintenance_completed_consistent",
+            ),
+            # One repair item per diagnosis, so a retried "create from diagnostic" call returns the first.
+            models.UniqueConstraint(
+                fields=["diagnostic"],
+                condition=models.Q(diagnostic__isnull=False, maintenance_type=MaintenanceType.CORRECTIVE),
+                name="maintenance_one_corrective_per_diagnostic",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.scheduled_date:%Y-%m-%d})"
+
+    @property
+    def recurs(self) -> bool:
+        return bool(self.recurrence_months or self.recurrence_km)
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_date is not None
+
+    def status_on(self, today: date) -> MaintenanceStatus:
+        """The derived status on the driver's ``today``."""
+        if self.completed_date is not None:
+            return MaintenanceStatus.COMPLETED
+        if self.scheduled_date < today:
+            return MaintenanceStatus.OVERDUE
+        return MaintenanceStatus.UPCOMING
+
+    def calendar_event(self) -> AllDayEvent:
+        """This job as an all-day calendar event; the UID is the record's id, so edits update the event."""
+        lines = []
+        if self.vehicle is not None:
+            lines.append(f"Vehicle: {self.vehicle}")
+        if self.due_odometer_km:
+            lines.append(f"Due at {self.due_odometer_km:,} km or on this day, whichever comes first.")
+        if self.notes:
+            lines.append(self.notes)
+        return AllDayEvent(
+            uid=f"maintenance-{self.pk}@{CALENDAR_UID_DOMAIN}",
+            day=self.scheduled_date,
+            summary=f"{self.title} ({self.vehicle})" if self.vehicle is not None else self.title,
+            description="\n\n".join(lines),
+            last_modified=self.updated_at,
+        )
+
+
+class NotificationKind(models.TextChoices):
+    MAINTENANCE_DUE = "maintenance_due", "Maintenance due soon"
+    MAINTENANCE_OVERDUE = "maintenance_overdue", "Maintenance overdue"
+    DIAGNOSTIC_COMPLETED = "diagnostic_completed", "Diagnostic completed"
+    DIAGNOSTIC_FAILED = "diagnostic_failed", "Diagnostic failed"
+    SYSTEM = "system", "System"
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def visible_to(self, user: User) -> NotificationQuerySet:
+        return self.filter(user=user)
+
+
+class Notification(models.Model):
+    """One in-app message to a driver, such as a maintenance reminder."""
+
+    Kind = NotificationKind
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    maintenance_record = models.ForeignKey(
+        MaintenanceRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    is_read = models.BooleanField(default=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["is_read", "-created_at"]
+        indexes = [models.Index(fields=["user", "is_read", "-created_at"], name="notification_inbox_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
+            # The database, not only the job, guarantees a record is reminded of at most once per kind.
+            models.UniqueConstraint(
+                fields=["maintenance_record", "kind"],
+                condition=models.Q(maintenance_record__isnull=False),
+                name="notification_once_per_record_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def hash_calendar_token(token: str) -> str:
+    """The stored form of a feed token: SHA-256 is enough for 256 random bits, and keeps lookups indexed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class CalendarFeedQuerySet(models.QuerySet["CalendarFeed"]):
+    def for_token(self, token: str) -> CalendarFeedQuerySet:
+        return self.filter(token_hash=hash_calendar_token(token), user__status=User.Status.ACTIVE)
+
+
+class CalendarFeed(models.Model):
+    """One driver's calendar subscription: the hash of the secret token in their feed URL.
+
+    Only the hash is stored, so a leaked database or backup does not reveal anyone's feed URL;
+    the driver sees the URL once, when the token is made, and resets it to get a new one.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reset_at = models.DateTimeField(null=True, blank=True, help_text="When the token was last replaced.")
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

@@ -1,0 +1,600 @@
+"""Every write of the maintenance app: records, completion and recurrence, repairs from a diagnosis,
+reminders and in-app notifications, and the calendar feed token.
+
+The rules, in one place:
+- "Today" is the driver's date in their profile's time zone (UTC when they have no profile).
+- Status is derived: completed once there is a completed date, overdue when the scheduled date is before
+  today, upcoming otherwise.
+- A recurring job counts from the day it was done, not the day it was planned. Months are calendar months
+  (31 August + 6 months = 28 February). Kilometres set a due reading (the reading when done plus the
+  interval) and a date estimated from the car's pace (its service history over at least 30 days, else
+  15,000 km a year). With both, whichever comes first.
+- A job is due once its date is within the driver's lead time, or its car has reached its due reading;
+  it is overdue the day after its date. Each record gets at most one due and one overdue reminder, each
+  a notification and an email; moving an open job to another date or reading re-arms them.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from accounts.models import User, Vehicle
+from cardoc.exceptions import ConflictError
+from cardoc.models import AuditAction
+from cardoc.services import audit_record
+from catalog.models import SoundSeverity
+from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, Urgency
+from maintenance import dates
+from maintenance.models import (
+    CalendarFeed,
+    MaintenanceRecord,
+    MaintenanceType,
+    Notification,
+    NotificationKind,
+    ReminderStatus,
+    hash_calendar_token,
+)
+
+logger = logging.getLogger(__name__)
+
+# How long after the diagnosis a repair is planned, by the result's urgency.
+URGENCY_DELAY_DAYS: dict[str, int] = {Urgency.IMMEDIATE: 0, Urgency.SOON: 7, Urgency.MONITORING: 30}
+REMINDER_KINDS = (NotificationKind.MAINTENANCE_DUE, NotificationKind.MAINTENANCE_OVERDUE)
+TITLE_MAX_LENGTH = MaintenanceRecord._meta.get_field("title").max_length or 200
+
+
+def _audit(*, user: User, request: HttpRequest | None, event: str, **details: Any) -> None:
+    audit_record(
+        action=AuditAction.MAINTENANCE,
+        user=user,
+        request=request,
+        details={"event": event} | {key: str(value) for key, value in details.items() if value is not None},
+    )
+
+
+def _check_plan(
+    *, user: User, vehicle: Vehicle | None, cost: Decimal | None, recurrence_km: int | None, due_odometer_km: int | None
+) -> None:
+    errors: dict[str, str] = {}
+    if vehicle is not None and vehicle.user_id != user.pk:
+        errors["vehicle"] = "Choose one of your own vehicles."
+    if cost is not None and cost < 0:
+        errors["cost"] = "The cost cannot be negative."
+    if recurrence_km and vehicle is None:
+        errors["recurrence_km"] = "A mileage interval needs a vehicle, whose odometer it follows."
+    if due_odometer_km is not None and vehicle is None:
+        errors["due_odometer_km"] = "A due reading needs a vehicle, whose odometer it follows."
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Records ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def maintenance_create(
+    *,
+    user: User,
+    maintenance_type: str,
+    title: str,
+    scheduled_date: date,
+    vehicle: Vehicle | None = None,
+    notes: str = "",
+    cost: Decimal | None = None,
+    recurrence_months: int | None = None,
+    recurrence_km: int | None = None,
+    due_odometer_km: int | None = None,
+    request: HttpRequest | None = None,
+) -> MaintenanceRecord:
+    """Plan a job on one of the driver's cars (or on none in particular); its reminder starts pending."""
+    _check_plan(user=user, vehicle=vehicle, cost=cost, recurrence_km=recurrence_km, due_odometer_km=due_odometer_km)
+    record = MaintenanceRecord.objects.create(
+        user=user,
+        vehicle=vehicle,
+        maintenance_type=maintenance_type,
+        title=title,
+        scheduled_date=scheduled_date,
+        notes=notes,
+        cost=cost,
+        recurrence_months=recurrence_months,
+        recurrence_km=recurrence_km,
+        due_odometer_km=due_odometer_km,
+        reminder_status=ReminderStatus.PENDING,
+    )
+    _audit(user=user, request=request, event="created", record=record.pk)
+    return record
+
+
+@transaction.atomic
+def maintenance_update(
+    *,
+    record: MaintenanceRecord,
+    maintenance_type: str,
+    title: str,
+    scheduled_date: date,
+    vehicle: Vehicle | None,
+    notes: str,
+    cost: Decimal | None,
+    recurrence_months: int | None,
+    recurrence_km: int | None,
+    due_odometer_km: int | None,
+    request: HttpRequest | None = None,
+) -> MaintenanceRecord:
+    """Replace a record's plan. Moving an open job to a new date re-arms its reminders.
+
+    The reminders already sent spoke of the old date, so they are withdrawn from the inbox; the job
+    then reminds the driver afresh, within the one-per-kind rule of ``notification_once_per_record_kind``.
+    """
+    # Locked so that the reminder job cannot claim the row halfway through a reschedule.
+    record = MaintenanceRecord.objects.select_for_update().get(pk=record.pk)
+    _check_plan(
+        user=record.user, vehicle=vehicle, cost=cost, recurrence_km=recurrence_km, due_odometer_km=due_odometer_km
+    )
+    rescheduled = scheduled_date != record.scheduled_date or due_odometer_km != record.due_odometer_km
+    record.vehicle = vehicle
+    record.maintenance_type = maintenance_type
+    record.title = title
+    record.scheduled_date = scheduled_date
+    record.notes = notes
+    record.cost = cost
+    record.recurrence_months = recurrence_months
+    record.recurrence_km = recurrence_km
+    record.due_odometer_km = due_odometer_km
+    if rescheduled and not record.is_completed:
+        record.reminder_status = ReminderStatus.PENDING
+        record.reminder_sent_at = None
+        record.overdue_notified_at = None
+        record.notifications.filter(kind__in=REMINDER_KINDS).delete()
+    record.save()
+    _audit(user=record.user, request=request, event="updated", record=record.pk)
+    return record
+
+
+@transaction.atomic
+def maintenance_delete(*, record: MaintenanceRecord, request: HttpRequest | None = None) -> None:
+    """Remove a record; the job that recurred from it keeps its date and forgets the link."""
+    record_id, user = record.pk, record.user
+    record.delete()
+    _audit(user=user, request=request, event="deleted", record=record_id)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A completed record and the next one its recurrence scheduled, if any."""
+
+    completed: MaintenanceRecord
+    next: MaintenanceRecord | None
+
+
+def _km_per_day(*, vehicle: Vehicle, done_on: date, reading: int) -> float:
+    """The car's pace, from its oldest recorded service reading up to this one."""
+    oldest = (
+        MaintenanceRecord.objects.filter(
+            vehicle=vehicle, completed_date__isnull=False, completed_date__lt=done_on, odometer_km__isnull=False
+        )
+        .order_by("completed_date")
+        .values_list("completed_date", "odometer_km")
+        .first()
+    )
+    if oldest is not None:
+        pace = dates.km_per_day_between(
+            earlier_day=oldest[0], earlier_km=oldest[1], later_day=done_on, later_km=reading
+        )
+        if pace is not None:
+            return pace
+    return dates.DEFAULT_KM_PER_DAY
+
+
+def _schedule_next(
+    *, record: MaintenanceRecord, done_on: date, vehicle: Vehicle | None, reading: int | None
+) -> MaintenanceRecord:
+    """The next occurrence of a recurring job, counted from the day (and reading) it was done."""
+    pace = dates.DEFAULT_KM_PER_DAY
+    due_km = None
+    if record.recurrence_km and reading is not None:
+        due_km = reading + record.recurrence_km
+        if vehicle is not None:
+            pace = _km_per_day(vehicle=vehicle, done_on=done_on, reading=reading)
+    return MaintenanceRecord.objects.create(
+        user=record.user,
+        vehicle=record.vehicle,
+        previous=record,
+        maintenance_type=record.maintenance_type,
+        title=record.title,
+        scheduled_date=dates.next_due_date(
+            done_on=done_on, every_months=record.recurrence_months, every_km=record.recurrence_km, km_per_day=pace
+        ),
+        recurrence_months=record.recurrence_months,
+        recurrence_km=record.recurrence_km,
+        due_odometer_km=due_km,
+        reminder_status=ReminderStatus.PENDING,
+    )
+
+
+@transaction.atomic
+def maintenance_complete(
+    *,
+    record: MaintenanceRecord,
+    completed_date: date | None = None,
+    odometer: int | None = None,
+    cost: Decimal | None = None,
+    notes: str | None = None,
+    request: HttpRequest | None = None,
+) -> Completion:
+    """Mark a job done, move the car's odometer forward and schedule the next one when it recurs.
+
+    A second completion is a conflict rather than a second "next" record. Notes given here are
+    added below the existing ones, so the findings of a repair from a diagnosis are kept.
+    """
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the profile.
+    record = MaintenanceRecord.objects.select_for_update(of=("self",)).select_related("user__profile").get(pk=record.pk)
+    if record.is_completed:
+        raise ConflictError("This maintenance item is already completed.", code="already_completed")
+    vehicle = Vehicle.objects.select_for_update().get(pk=record.vehicle_id) if record.vehicle_id else None
+
+    today = dates.local_today(record.user)
+    done_on = completed_date or today
+    errors: dict[str, str] = {}
+    if done_on > today:
+        errors["completed_date"] = f"The completed date cannot be in the future (today is {today:%Y-%m-%d})."
+    if odometer is not None and vehicle is not None and odometer < vehicle.odometer_km:
+        errors["odometer"] = (
+            f"The odometer reading of {odometer:,} km is lower than this vehicle's last known reading "
+            f"of {vehicle.odometer_km:,} km. Odometers only go forward."
+        )
+    if cost is not None and cost < 0:
+        errors["cost"] = "The cost cannot be negative."
+    if errors:
+        raise ValidationError(errors)
+
+    record.completed_date = done_on
+    record.reminder_status = ReminderStatus.COMPLETED
+    if odometer is not None:
+        record.odometer_km = odometer
+    if cost is not None:
+        record.cost = cost
+    if notes:
+        record.notes = f"{record.notes}\n\n{notes}" if record.notes else notes
+    record.save()
+
+    if vehicle is not None and odometer is not None and odometer > vehicle.odometer_km:
+        vehicle.odometer_km = odometer
+        vehicle.save(update_fields=["odometer_km", "updated_at"])
+    # The reminders asked for something that is now done; they stay in the inbox, read.
+    record.notifications.filter(is_read=False, kind__in=REMINDER_KINDS).update(is_read=True, read_at=timezone.now())
+
+    next_record = None
+    if record.recurs:
+        reading = (
+            odometer if odometer is not None else (vehicle.odometer_km if vehicle and vehicle.odometer_km else None)
+        )
+        next_record = _schedule_next(record=record, done_on=done_on, vehicle=vehicle, reading=reading)
+    _audit(
+        user=record.user,
+        request=request,
+        event="completed",
+        record=record.pk,
+        next_record=next_record.pk if next_record else None,
+    )
+    return Completion(completed=record, next=next_record)
+
+
+# --- Repairs from a diagnosis -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One distinct fault a diagnosis found, with what the catalog says about it."""
+
+    name: str
+    confidence: float
+    causes: list[str]
+    repairs: list[str]
+
+
+def _findings(diagnostic: DiagnosticRecord) -> list[Finding]:
+    detections = (
+        Detection.objects.filter(result__record=diagnostic)
+        .select_related("warning_light", "engine_sound")
+        .order_by("-confidence", "pk")
+    )
+    findings: dict[str, Finding] = {}
+    for detection in detections:
+        entry = detection.warning_light or detection.engine_sound
+        # A healthy engine sound is a finding of nothing to repair.
+        if entry is None or (detection.engine_sound and detection.engine_sound.severity == SoundSeverity.NORMAL):
+            continue
+        if entry.code not in findings:  # detections come most confident first, so the first one wins
+            findings[entry.code] = Finding(
+                name=entry.name,
+                confidence=detection.confidence,
+                causes=[str(cause) for cause in entry.common_causes or []],
+                repairs=[str(step) for step in entry.repair_suggestions or []],
+            )
+    return list(findings.values())
+
+
+def _repair_title(diagnostic: DiagnosticRecord, findings: list[Finding]) -> str:
+    if not findings:
+        return f"Check-up after your {diagnostic.get_diagnostic_type_display().lower()}"
+    title = "Repair: " + ", ".join(finding.name for finding in findings)
+    return title if len(title) <= TITLE_MAX_LENGTH else title[: TITLE_MAX_LENGTH - 1].rstrip(", ") + "…"
+
+
+def _repair_notes(diagnostic: DiagnosticRecord, urgency: str, findings: list[Finding]) -> str:
+    kind = diagnostic.get_diagnostic_type_display().lower()
+    paragraphs = [f"From the {kind} of {diagnostic.created_at:%Y-%m-%d} (urgency: {Urgency(urgency).label.lower()})."]
+    for finding in findings:
+        lines = [f"{finding.name} (detected with {finding.confidence:.0%} confidence)"]
+        if finding.causes:
+            lines.append("Likely causes: " + "; ".join(finding.causes))
+        if finding.repairs:
+            lines.append("Suggested repairs: " + "; ".join(finding.repairs))
+        paragraphs.append("\n".join(lines))
+    if not findings:
+        paragraphs.append("The analysis found no fault to repair; have the car looked at if the symptom persists.")
+    return "\n\n".join(paragraphs)
+
+
+@transaction.atomic
+def maintenance_create_from_diagnostic(
+    *, user: User, diagnostic: DiagnosticRecord, request: HttpRequest | None = None
+) -> tuple[MaintenanceRecord, bool]:
+    """Turn a completed diagnosis into a corrective job dated by its urgency; returns (record, created).
+
+    A diagnosis gives at most one repair item (``maintenance_one_corrective_per_diagnostic``), so a
+    retried call returns the first one instead of a duplicate.
+    """
+    if diagnostic.user_id != user.pk:
+        raise Http404
+    existing = MaintenanceRecord.objects.filter(diagnostic=diagnostic, maintenance_type=MaintenanceType.CORRECTIVE)
+    if (record := existing.first()) is not None:
+        return record, False
+    if diagnostic.status != DiagnosticStatus.COMPLETED:
+        state = diagnostic.get_status_display().lower()
+        raise ConflictError(
+            f"Only a completed diagnosis can become a repair item; this one is {state}.",
+            code="diagnostic_not_completed",
+        )
+    result = getattr(diagnostic, "result", None)
+    if result is None:
+        raise ConflictError("This diagnosis has no result to act on.", code="diagnostic_without_result")
+
+    findings = _findings(diagnostic)
+    scheduled = dates.local_today(user) + timedelta(days=URGENCY_DELAY_DAYS[result.urgency])
+    try:
+        with transaction.atomic():
+            record = MaintenanceRecord.objects.create(
+                user=user,
+                vehicle=diagnostic.vehicle,
+                diagnostic=diagnostic,
+                maintenance_type=MaintenanceType.CORRECTIVE,
+                title=_repair_title(diagnostic, findings),
+                notes=_repair_notes(diagnostic, result.urgency, findings),
+                scheduled_date=scheduled,
+                reminder_status=ReminderStatus.PENDING,
+            )
+            _audit(
+                user=user, request=request, event="created_from_diagnostic", record=record.pk, diagnostic=diagnostic.pk
+            )
+    except IntegrityError:
+        # A concurrent call made it first; the constraint guarantees there is exactly one.
+        return existing.get(), False
+    return record, True
+
+
+# --- Reminders ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderRun:
+    """What one run of the reminder job sent."""
+
+    due: int = 0
+    overdue: int = 0
+
+
+def _vehicle_phrase(record: MaintenanceRecord) -> str:
+    return f" for {record.vehicle}" if record.vehicle else ""
+
+
+def _in_days(days: int) -> str:
+    return {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+
+
+def _due_message(record: MaintenanceRecord, *, today: date, km_reached: bool) -> tuple[str, str]:
+    days = (record.scheduled_date - today).days
+    if km_reached and days > 0:
+        title = f"{record.title} due: {record.due_odometer_km:,} km reached"
+    else:
+        title = f"{record.title} due {_in_days(days)}"
+    body = f"{record.title}{_vehicle_phrase(record)} is scheduled for {record.scheduled_date:%A %d %B %Y}"
+    if record.due_odometer_km:
+        body += f" or {record.due_odometer_km:,} km, whichever comes first"
+    return title, body + ". Mark it done in CarDoc AI once it is."
+
+
+def _overdue_message(record: MaintenanceRecord) -> tuple[str, str]:
+    title = f"{record.title} is overdue"
+    body = (
+        f"{record.title}{_vehicle_phrase(record)} was scheduled for {record.scheduled_date:%A %d %B %Y}. "
+        "Mark it done in CarDoc AI if it is, or move it to a new date."
+    )
+    return title, body
+
+
+def _email(user: User, subject: str, body: str) -> None:
+    profile = getattr(user, "profile", None)
+    greeting = f"Hello {profile.full_name}," if profile and profile.full_name else "Hello,"
+    # A title typed with a line break would be a header injection to Django, which refuses to send it.
+    subject = " ".join(subject.split())
+    try:
+        send_mail(subject, f"{greeting}\n\n{body}\n\nThe CarDoc AI team\n", None, [user.email])
+    except Exception:
+        # The in-app notification is already stored; a mail outage must not stop the other reminders.
+        logger.exception("Could not email a maintenance reminder to user %s", user.pk)
+
+
+def _claim_and_notify(
+    *, record: MaintenanceRecord, kind: str, claim: Q, mark: dict[str, Any], title: str, body: str
+) -> bool:
+    """Claim the record with a conditional UPDATE, store the notification, commit, then email.
+
+    The UPDATE's row count decides which worker sends: on PostgreSQL the loser waits on the row lock
+    and then re-checks the condition; on SQLite the IMMEDIATE transaction serialises the writers. The
+    claim commits before the email goes, so a crash can lose an email but never send one twice.
+    """
+    with transaction.atomic():
+        claimed = (
+            MaintenanceRecord.objects.filter(
+                claim, pk=record.pk, completed_date__isnull=True, scheduled_date=record.scheduled_date
+            ).update(**mark)
+            == 1
+        )
+        if not claimed:
+            return False
+        try:
+            with transaction.atomic():
+                Notification.objects.create(
+                    user=record.user, kind=kind, title=title[:TITLE_MAX_LENGTH], body=body, maintenance_record=record
+                )
+        except IntegrityError:
+            # notification_once_per_record_kind: the driver was already told; keep the claim and stay quiet.
+            logger.warning("Maintenance record %s already has a %s notification", record.pk, kind)
+            return False
+    _email(record.user, title, body)
+    return True
+
+
+def reminders_send(*, now: datetime | None = None) -> ReminderRun:
+    """Send the due and overdue reminders that are owed now, each driver by their own calendar.
+
+    A record is due once its date is within the driver's lead time (or its car has reached its due
+    reading) and overdue once its date has passed. Each record is claimed in its own transaction, so
+    two workers running at once send every reminder exactly once, and one failure spoils no other.
+    """
+    now = now or timezone.now()
+    utc_today = now.astimezone(UTC).date()
+    # A coarse bound in SQL (a driver's date is at most a day off UTC's, their lead at most
+    # MAX_LEAD_DAYS); each candidate is then judged on the driver's own date and lead.
+    candidates = (
+        MaintenanceRecord.objects.open()
+        .filter(user__status=User.Status.ACTIVE)
+        .filter(
+            Q(
+                reminder_status=ReminderStatus.PENDING,
+                scheduled_date__lte=utc_today + timedelta(days=dates.MAX_LEAD_DAYS + 1),
+            )
+            | Q(reminder_status=ReminderStatus.PENDING, due_odometer_km__lte=F("vehicle__odometer_km"))
+            | Q(overdue_notified_at__isnull=True, scheduled_date__lte=utc_today)
+        )
+        .select_related("user__profile", "vehicle")
+        .order_by("scheduled_date", "pk")
+    )
+    due = overdue = 0
+    # Read in full before writing: the horizon keeps the list short, and SQLite dislikes writes
+    # on a connection that still has a read cursor open.
+    for record in list(candidates):
+        today = dates.local_today(record.user, now=now)
+        if record.scheduled_date < today:
+            if record.overdue_notified_at is None:
+                title, body = _overdue_message(record)
+                # An item that went overdue before its due reminder left gets only this one.
+                mark = {
+                    "overdue_notified_at": now,
+                    "reminder_status": ReminderStatus.SENT,
+                    "reminder_sent_at": Coalesce(F("reminder_sent_at"), Value(now)),
+                }
+                claim = Q(overdue_notified_at__isnull=True)
+                overdue += _claim_and_notify(
+                    record=record,
+                    kind=NotificationKind.MAINTENANCE_OVERDUE,
+                    claim=claim,
+                    mark=mark,
+                    title=title,
+                    body=body,
+                )
+            continue
+        if record.reminder_status != ReminderStatus.PENDING:
+            continue
+        km_reached = bool(
+            record.vehicle
+            and record.due_odometer_km is not None
+            and record.vehicle.odometer_km >= record.due_odometer_km
+        )
+        if km_reached or record.scheduled_date <= today + timedelta(days=dates.user_lead_days(record.user)):
+            title, body = _due_message(record, today=today, km_reached=km_reached)
+            mark = {"reminder_status": ReminderStatus.SENT, "reminder_sent_at": now}
+            claim = Q(reminder_status=ReminderStatus.PENDING)
+            due += _claim_and_notify(
+                record=record, kind=NotificationKind.MAINTENANCE_DUE, claim=claim, mark=mark, title=title, body=body
+            )
+    return ReminderRun(due=due, overdue=overdue)
+
+
+# --- Notifications ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_mark_read(*, notification: Notification) -> Notification:
+    """Mark one notification read; reading it again keeps the first read time."""
+    if not notification.is_read:
+        notification.is_read = True
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["is_read", "read_at"])
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of the user read; returns how many changed."""
+    return Notification.objects.visible_to(user).filter(is_read=False).update(is_read=True, read_at=timezone.now())
+
+
+# --- Calendar feed -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedCalendarToken:
+    """A fresh feed token: the only moment the clear token exists outside the driver's calendar app."""
+
+    feed: CalendarFeed
+    token: str
+    created: bool
+
+
+@transaction.atomic
+def calendar_token_reset(*, user: User, request: HttpRequest | None = None) -> IssuedCalendarToken:
+    """Make the driver's feed token, or replace it so the old feed URL stops working at once."""
+    token = secrets.token_urlsafe(32)
+    feed, created = CalendarFeed.objects.select_for_update().get_or_create(
+        user=user, defaults={"token_hash": hash_calendar_token(token)}
+    )
+    if not created:
+        feed.token_hash = hash_calendar_token(token)
+        feed.reset_at = timezone.now()
+        feed.save(update_fields=["token_hash", "reset_at"])
+    _audit(user=user, request=request, event="calendar_token_created" if created else "calendar_token_reset")
+    return IssuedCalendarToken(feed=feed, token=token, created=created)
+
+
+@transaction.atomic
+def calendar_feed_delete(*, user: User, request: HttpRequest | None = None) -> bool:
+    """Switch the driver's calendar feed off; returns whether there was one."""
+    deleted, _ = CalendarFeed.objects.filter(user=user).delete()
+    if deleted:
+        _audit(user=user, request=request, event="calendar_feed_deleted")
+    return bool(deleted)
