@@ -44,6 +44,7 @@ from diagnostics.models import (
 from diagnostics.urgency import urgency_for
 from mlops import inference
 from mlops.inference import MediaError, ModelUnavailableError
+from mlops.sniff import MediaKind, sniff_file
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +63,12 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def _checked_image(file: UploadedFile) -> media.MediaKind:
+def _checked_image(file: UploadedFile) -> MediaKind:
     if file.size > media.IMAGE_MAX_BYTES:
         raise ValidationError(
             {"image": f"The photo is {_megabytes(file.size)}; the limit is {_megabytes(media.IMAGE_MAX_BYTES)}."}
         )
-    kind = media.sniff_file(file)
+    kind = sniff_file(file)
     if kind is None or not kind.is_image:
         raise ValidationError({"image": "The photo must be a JPEG, PNG or WebP image."})
     # The header alone tells the size, so a decompression bomb is refused before anything decodes it.
@@ -83,16 +84,14 @@ def _checked_image(file: UploadedFile) -> media.MediaKind:
     return kind
 
 
-def _checked_audio(file: UploadedFile) -> media.MediaKind:
+def _checked_audio(file: UploadedFile) -> MediaKind:
     if file.size > media.AUDIO_MAX_BYTES:
         raise ValidationError(
             {"audio": f"The recording is {_megabytes(file.size)}; the limit is {_megabytes(media.AUDIO_MAX_BYTES)}."}
         )
-    kind = media.sniff_file(file)
+    kind = sniff_file(file)
     if kind is None or not kind.is_audio:
         raise ValidationError({"audio": "The recording must be a WAV, MP3, M4A, AAC, OGG or FLAC file."})
-    if media.wav_is_truncated(file, file.size):
-        raise ValidationError({"audio": "The recording is truncated: the upload was cut short. Please send it again."})
     try:
         inference.probe_audio(file)
     except MediaError as exc:
@@ -105,7 +104,7 @@ def _checked_audio(file: UploadedFile) -> media.MediaKind:
 
 def _checked_uploads(
     *, diagnostic_type: str, image: UploadedFile | None, audio: UploadedFile | None
-) -> dict[str, tuple[UploadedFile, media.MediaKind]]:
+) -> dict[str, tuple[UploadedFile, MediaKind]]:
     """The files this type needs, each proved to be what it claims; raises ValidationError otherwise."""
     label = DiagnosticType(diagnostic_type).label.lower()
     errors: dict[str, str] = {}
@@ -119,7 +118,7 @@ def _checked_uploads(
         errors["audio"] = f"A {label} takes no recording."
     if errors:
         raise ValidationError(errors)
-    uploads: dict[str, tuple[UploadedFile, media.MediaKind]] = {}
+    uploads: dict[str, tuple[UploadedFile, MediaKind]] = {}
     if image is not None:
         uploads["image"] = (image, _checked_image(image))
     if audio is not None:

@@ -31,6 +31,7 @@ from diagnostics.api.serializers import (
 from diagnostics.filters import DiagnosticFilter
 from diagnostics.models import DiagnosticRecord, DiagnosticStatus
 from diagnostics.services import diagnostic_create, diagnostic_delete, diagnostic_reanalyze
+from mlops.sniff import sniff_file
 
 # How often ?wait re-reads the status: short enough to answer within a tenth of a second of completion.
 WAIT_POLL_SECONDS = 0.1
@@ -214,7 +215,7 @@ class DiagnosticViewSet(
             handle = field_file.storage.open(field_file.name, "rb")
         except FileNotFoundError as exc:
             raise NotFound("This file is no longer available.") from exc
-        sniffed = media.sniff_file(handle)
+        sniffed = sniff_file(handle)
         content_type = sniffed.content_type if sniffed else "application/octet-stream"
         extension = sniffed.extension if sniffed else "bin"
         response = FileResponse(

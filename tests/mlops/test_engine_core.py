@@ -149,6 +149,30 @@ def test_it_rejects_a_truncated_upload(fmt: str) -> None:
         load_audio(data[:60])
 
 
+def test_it_rejects_a_wav_cut_short_whose_header_promises_more(tmp_path: Path) -> None:
+    # The decoder alone would play the surviving second and call it a 1 s clip; the RIFF size tells.
+    data = encode(tone(2.0, 16000), 16000, "wav")
+    cut = data[: len(data) // 2]
+    path = tmp_path / "cut.wav"
+    path.write_bytes(cut)
+
+    with pytest.raises(MediaError, match="truncated"):
+        load_audio(cut)
+    with pytest.raises(MediaError, match="truncated"):
+        load_audio(path)
+    waveform, rate = load_audio(data)
+    assert waveform.shape[-1] / rate == pytest.approx(2.0, abs=0.01)
+
+
+def test_it_accepts_a_streamed_wav_whose_header_leaves_the_size_open() -> None:
+    data = bytearray(encode(tone(2.0, 16000), 16000, "wav"))
+    data[4:8] = (0xFFFFFFFF).to_bytes(4, "little")
+
+    waveform, rate = load_audio(bytes(data))
+
+    assert waveform.shape[-1] / rate == pytest.approx(2.0, abs=0.01)
+
+
 def test_it_rejects_a_png_renamed_to_wav(tmp_path: Path) -> None:
     path = tmp_path / "engine.wav"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(5000))

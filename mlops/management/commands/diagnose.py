@@ -12,7 +12,7 @@ from mlops.inference import (
     analyze_dashboard,
     analyze_engine_sound,
 )
-from mlops.sniff import DASHBOARD, ENGINE_SOUND, sniff_kind
+from mlops.sniff import DASHBOARD, ENGINE_SOUND, SNIFF_BYTES, sniff
 
 
 def diagnose_file(path: Path, kind: str | None) -> dict[str, Any]:
@@ -21,7 +21,9 @@ def diagnose_file(path: Path, kind: str | None) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as exc:
         raise MediaError(f"cannot read the file: {exc.strerror or exc}") from exc
-    kind = kind or sniff_kind(data[:16])
+    if kind is None:
+        sniffed = sniff(data[:SNIFF_BYTES])
+        kind = sniffed.model_kind if sniffed else None
     if kind == DASHBOARD:
         image = analyze_dashboard(data)
         detections = [

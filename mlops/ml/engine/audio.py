@@ -53,8 +53,33 @@ def _as_decoder_source(data: AudioSource) -> bytes | str:
     return raw
 
 
+def _wav_is_truncated(source: bytes | str) -> bool:
+    """Whether a WAV holds fewer bytes than its RIFF header declares: an upload cut short.
+
+    The decoder derives a WAV's duration from the bytes present, so a cut WAV would just decode as a shorter
+    clip; only the RIFF size can tell. Other containers are judged by the decoder itself.
+    """
+    if isinstance(source, bytes):
+        head, size = source[:12], len(source)
+    else:
+        path = pathlib.Path(source)
+        with path.open("rb") as file:
+            head = file.read(12)
+        size = path.stat().st_size
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return False
+    declared = int.from_bytes(head[4:8], "little")
+    # Recorders that stream cannot know the length in advance and write 0 or the maximum instead.
+    if declared in (0, 0xFFFFFFFF):
+        return False
+    # One byte of slack: a writer may count the pad byte after an odd-sized chunk without writing it.
+    return declared + 8 > size + 1
+
+
 def _open(data: AudioSource) -> AudioDecoder:
     source = _as_decoder_source(data)
+    if _wav_is_truncated(source):
+        raise MediaError("The recording is truncated: the upload was cut short. Please send it again.")
     try:
         decoder = AudioDecoder(source)
     except (RuntimeError, ValueError) as exc:
