@@ -40,11 +40,17 @@ COLOURS = {
 }
 
 
+def memory_mb() -> dict[str, float]:
+    """This process's resident memory from /proc/self/smaps_rollup: Rss and its anonymous (heap) part."""
+    figures = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        figures[name] = int(value.split()[0]) / 1024
+    return figures
+
+
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return memory_mb()["Rss"]
 
 
 def dashboard_photo() -> bytes:
@@ -114,7 +120,13 @@ def main() -> None:
     waveform, rate = load_audio(clip)
     timed("engine sound 10 s clip (classify)", lambda: classifier.classify(waveform, rate))
     timed("engine sound 10 s clip (decode + classify)", lambda: classifier.classify(*load_audio(clip)))
-    print(f"RSS with both models loaded: {rss_mb():.0f} MB")
+    memory = memory_mb()
+    # The regular torch wheel maps its CUDA libraries even on a CPU; those pages are file-backed and shared
+    # by every worker process, so the anonymous part is what each extra worker really costs.
+    print(
+        f"RSS with both models loaded: {memory['Rss']:.0f} MB "
+        f"(anonymous {memory['Anonymous']:.0f} MB, file-backed {memory['Rss'] - memory['Anonymous']:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":
