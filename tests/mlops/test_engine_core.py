@@ -24,6 +24,9 @@ from mlops.ml.engine import (
     load_audio,
     probe_duration,
 )
+from mlops.ml.engine.block_cv import block_cv, chunk_spectra
+from mlops.ml.engine.data import RECORDED_CODES
+from mlops.ml.engine.features import FeatureConfig
 from mlops.ml.errors import MediaError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -308,3 +311,26 @@ def test_it_still_hears_the_engine_through_a_44k_stereo_mp3(classifier: EngineSo
     decoded, decoded_rate = load_audio(encode(stereo.clamp(-1, 1), 44100, "mp3"))
 
     assert classifier.classify(decoded, decoded_rate).code == "idler_pulley"
+
+
+def test_the_block_audit_places_consistent_blocks_and_flags_a_foreign_regime(tmp_path: Path) -> None:
+    # Each class hums at its own pitch, except the last block of water_pump, which hums like normal_idle:
+    # a regime the rest of its class never shows, which the audit must report as such.
+    torch.manual_seed(0)
+    pitches = dict(zip(RECORDED_CODES, (150.0, 300.0, 600.0, 1000.0, 1700.0, 2800.0), strict=True))
+    for code in RECORDED_CODES:
+        folder = tmp_path / "engine" / code
+        folder.mkdir(parents=True)
+        for n in range(15):
+            hz = pitches["normal_idle"] if code == "water_pump" and n >= 12 else pitches[code]
+            noisy = tone(1.0, 16000, hz * (1 + 0.002 * n)) + 0.01 * torch.randn(16000)
+            (folder / f"avanza_{n:03d}.wav").write_bytes(encode(noisy, 16000, "wav"))
+
+    report = block_cv(chunk_spectra(tmp_path, FeatureConfig()), folds=5, guard=1)
+
+    for code in RECORDED_CODES:
+        consistent = report[code] if code != "water_pump" else report[code][:-1]
+        assert all(right == hi - lo + 1 for lo, hi, right, _ in consistent), (code, report[code])
+    lo, hi, right, names = report["water_pump"][-1]
+    assert (lo, hi, right) == (12, 14, 0)
+    assert set(names) == {"normal_idle"}
