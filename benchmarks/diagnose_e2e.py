@@ -29,7 +29,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-import wave
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -41,6 +40,8 @@ from PIL import Image, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from samples import idle_hum_wav  # noqa: E402
 
 from catalog.symbols import COLOUR_RGB, STANDARD_COLOURS, render_symbol  # noqa: E402 - Pillow only, no Django set-up needed
 
@@ -72,19 +73,7 @@ def engine_recording(seed: int) -> bytes:
     chunks = sorted((ENGINE_DATA / "water_pump").glob("*.wav")) if ENGINE_DATA.is_dir() else []
     if chunks:
         return chunks[seed % len(chunks)].read_bytes()
-    rate, rng = 16_000, random.Random(seed)
-    frames = bytearray()
-    for n in range(rate * 3):
-        t = n / rate
-        value = 0.3 * math.sin(2 * math.pi * 30 * t) + 0.2 * math.sin(2 * math.pi * 90 * t) + rng.gauss(0, 0.05)
-        frames += int(max(-1.0, min(1.0, value)) * 32767).to_bytes(2, "little", signed=True)
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(bytes(frames))
-    return buffer.getvalue()
+    return idle_hum_wav(3, seed=seed)
 
 
 # --- HTTP -------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import random
 import statistics
 import sys
 import time
-import wave
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +26,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from PIL import Image, ImageFilter  # noqa: E402
+from samples import idle_hum_wav  # noqa: E402
 
 from catalog.symbols import STANDARD_COLOURS, render_symbol  # noqa: E402
 
@@ -65,23 +65,6 @@ def dashboard_photo() -> bytes:
     return buffer.getvalue()
 
 
-def ten_second_clip() -> bytes:
-    """10 s of 16 kHz mono: an idle-like harmonic hum with noise."""
-    rate, rng = 16_000, random.Random(3)
-    frames = bytearray()
-    for n in range(rate * 10):
-        t = n / rate
-        value = 0.3 * math.sin(2 * math.pi * 30 * t) + 0.2 * math.sin(2 * math.pi * 90 * t) + rng.gauss(0, 0.05)
-        frames += int(max(-1.0, min(1.0, value)) * 32767).to_bytes(2, "little", signed=True)
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(bytes(frames))
-    return buffer.getvalue()
-
-
 def timed(label: str, run: object) -> None:
     for _ in range(WARMUP):
         run()  # type: ignore[operator]
@@ -113,7 +96,7 @@ def main() -> None:
     classifier = EngineSoundClassifier.load(settings.ML_ARTIFACTS_DIR / "engine_sound")
     print(f"cold load, engine-sound model: {(time.perf_counter() - started) * 1000:.0f} ms")
 
-    photo, clip = dashboard_photo(), ten_second_clip()
+    photo, clip = dashboard_photo(), idle_hum_wav(10, seed=3)
     timed("dashboard 1280x960 JPEG (decode + detect)", lambda: recognizer.detect(open_image(photo)))
     found = recognizer.detect(open_image(photo))
     print(f"  found: {[d.code for d in found]}")
