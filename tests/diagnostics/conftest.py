@@ -1,11 +1,11 @@
-"""Fixtures for diagnostics: a private media folder per test, the catalog rows findings link to, and a
-stand-in for the models where a test needs to choose exactly what they report."""
+"""Fixtures for diagnostics: a private media folder per test, the catalog rows findings link to, and the real
+bundled models, deployed as ``load_models`` deploys them (or from a copy a test may damage)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.storage import storages
 from django.core.management import call_command
-from model_bakery import baker
+from django.db.models.fields.files import FieldFile
 
 from catalog.models import EngineSound, WarningLight
 from diagnostics.models import DiagnosticRecord
-from mlops import inference
-from mlops.models import MLModel
+from mlops.models import MLModel, ModelStatus, ModelType
 from tutorials.models import Tutorial
 
 SEED = Path(django_settings.BASE_DIR) / "catalog" / "seed" / "catalog.json"
@@ -80,53 +79,38 @@ def full_catalog(db: None, settings: Any, tmp_path: Path) -> None:
     call_command("load_catalog", verbosity=0)
 
 
-def ml_model(model_type: str, name: str) -> MLModel:
-    return baker.make(
-        MLModel, name=name, version="1.0.0", model_type=model_type, status="active", sha256="a" * 64, size_bytes=1
-    )
+@dataclass(frozen=True, slots=True)
+class DeployedModels:
+    """The registry rows of the bundled models, as ``load_models`` deployed them."""
 
-
-@dataclass
-class FakeModels:
-    """What the stand-in models report; ``raises`` makes the next calls fail with these errors in order."""
-
-    dashboard_model: MLModel
-    engine_model: MLModel
-    lights: list[tuple[str, float, tuple[int, int, int, int]]] = field(default_factory=list)
-    sound: tuple[str, float] = ("unknown", 0.3)
-    windows: list[tuple[str, float, float, float]] = field(default_factory=list)
-    raises: list[BaseException] = field(default_factory=list)
-    during: Callable[[], None] | None = None
-    calls: int = 0
-
-    def _before(self) -> None:
-        self.calls += 1
-        if self.raises:
-            raise self.raises.pop(0)
-        if self.during is not None:
-            self.during()
-
-    def analyze_dashboard(self, data: Any, *, routing_key: str | None = None) -> inference.DashboardAnalysis:
-        self._before()
-        detections = tuple(inference.LightDetection(code, conf, box) for code, conf, box in self.lights)
-        model = inference.ServedBy(self.dashboard_model.pk, self.dashboard_model.name, self.dashboard_model.version)
-        return inference.DashboardAnalysis(detections=detections, model=model, elapsed_ms=12.5)
-
-    def analyze_engine_sound(self, data: Any, *, routing_key: str | None = None) -> inference.EngineAnalysis:
-        self._before()
-        windows = tuple(inference.SoundWindow(*w) for w in self.windows)
-        verdict = inference.SoundVerdict(code=self.sound[0], confidence=self.sound[1], windows=windows)
-        model = inference.ServedBy(self.engine_model.pk, self.engine_model.name, self.engine_model.version)
-        return inference.EngineAnalysis(verdict=verdict, model=model, elapsed_ms=8.0, duration_s=2.0)
+    dashboard: MLModel
+    engine: MLModel
 
 
 @pytest.fixture
-def fake_models(db: None, monkeypatch: pytest.MonkeyPatch) -> FakeModels:
-    """Replace the two inference calls (only those: upload validation still decodes for real)."""
-    fake = FakeModels(
-        dashboard_model=ml_model("image_classification", "dashboard-test"),
-        engine_model=ml_model("audio_classification", "engine-test"),
+def deployed_models(db: None) -> DeployedModels:
+    """The real bundled models, registered and activated the way a deploy does it.
+
+    Each test gets new registry rows, so the inference cache (keyed by row) loads the weights again; that
+    costs well under a second and keeps one test's model from serving another's.
+    """
+    call_command("load_models", verbosity=0)
+    return DeployedModels(
+        dashboard=MLModel.objects.get(model_type=ModelType.IMAGE_CLASSIFICATION, status=ModelStatus.ACTIVE),
+        engine=MLModel.objects.get(model_type=ModelType.AUDIO_CLASSIFICATION, status=ModelStatus.ACTIVE),
     )
-    monkeypatch.setattr(inference, "analyze_dashboard", fake.analyze_dashboard)
-    monkeypatch.setattr(inference, "analyze_engine_sound", fake.analyze_engine_sound)
-    return fake
+
+
+@pytest.fixture
+def artefact_copy(settings: Any, tmp_path: Path) -> Path:
+    """A private copy of the bundled artefacts that ``load_models`` deploys from, for tests that damage one."""
+    folder = tmp_path / "artifacts"
+    shutil.copytree(settings.ML_ARTIFACTS_DIR, folder, ignore=shutil.ignore_patterns("*.png", "*.md"))
+    settings.ML_ARTIFACTS_DIR = folder
+    return folder
+
+
+def overwrite_stored(field_file: FieldFile, data: bytes) -> None:
+    """Replace an upload's bytes where the storage keeps them, as a failing disk or a bad copy would."""
+    with field_file.storage.open(field_file.name, "wb") as stored:
+        stored.write(data)

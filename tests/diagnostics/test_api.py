@@ -17,8 +17,21 @@ from rest_framework.test import APIClient
 from accounts.models import User, Vehicle
 from catalog.models import EngineSound, WarningLight
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult
-from tests.diagnostics.conftest import FakeModels, stored_files
-from tests.diagnostics.media_factory import image_bytes, photo, recording, upload, wav_bytes
+from mlops.models import MLModel
+from tests.diagnostics.conftest import DeployedModels, stored_files
+from tests.diagnostics.media_factory import (
+    PANEL_SIZE,
+    dashboard_photo,
+    image_bytes,
+    needs_recordings,
+    photo,
+    real_recording,
+    recording,
+    silence_wav,
+    symbol_tiles,
+    upload,
+    wav_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -189,21 +202,27 @@ def test_the_history_takes_a_constant_number_of_queries(
 # --- Detail and results --------------------------------------------------------------------------
 
 
+def _model_brief(model: MLModel) -> dict[str, str]:
+    return {"id": str(model.pk), "name": model.name, "version": model.version}
+
+
 @pytest.mark.usefixtures("tasks_sync")
-def test_detail_and_results_join_each_finding_with_its_catalog_entry_and_tutorials(
+def test_detail_and_results_join_a_light_with_its_catalog_entry_and_tutorials(
     driver: User,
     client_for: Callable[[User], APIClient],
     catalog: None,
-    fake_models: FakeModels,
+    deployed_models: DeployedModels,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     WarningLight.objects.filter(code="oil_pressure").update(icon="catalog/icons/oil_pressure.png")
-    fake_models.lights = [("oil_pressure", 0.93, (10, 12, 60, 58))]
-    fake_models.sound = ("water_pump", 0.81)
-    fake_models.windows = [("water_pump", 0.81, 0.0, 1.0)]
     client = client_for(driver)
+    # Silence: the engine model runs and hears nothing, so the one finding is the light.
     with django_capture_on_commit_callbacks(execute=True):
-        created = _upload(client, image=photo(), audio=recording())
+        created = _upload(
+            client,
+            image=upload("dashboard.jpg", dashboard_photo("oil_pressure"), "image/jpeg"),
+            audio=recording(data=silence_wav()),
+        )
 
     detail = client.get(f"{URL}/{created['id']}").json()
     results = client.get(f"{URL}/{created['id']}/results").json()
@@ -211,9 +230,13 @@ def test_detail_and_results_join_each_finding_with_its_catalog_entry_and_tutoria
     assert detail["status"] == "completed"
     assert detail["result"] == results
     assert results["urgency"] == "immediate"
-    assert results["overall_confidence"] == pytest.approx(0.93)
-    assert {m["name"] for m in results["models"]} == {"dashboard-test", "engine-test"}
-    light, sound = results["detections"]
+    assert sorted(results["models"], key=lambda m: m["name"]) == [
+        _model_brief(deployed_models.dashboard),
+        _model_brief(deployed_models.engine),
+    ]
+    (light,) = results["detections"]
+    assert 0 < light["confidence"] <= 1
+    assert results["overall_confidence"] == light["confidence"]
     assert light["entry"]["kind"] == "warning_light"
     assert light["entry"]["code"] == "oil_pressure"
     assert light["entry"]["severity"] == "critical"
@@ -224,21 +247,42 @@ def test_detail_and_results_join_each_finding_with_its_catalog_entry_and_tutoria
     expected = WarningLight.objects.get(code="oil_pressure").tutorials.order_by("title")
     assert [t["title"] for t in light["entry"]["tutorials"]] == [t.title for t in expected]
     assert set(light["entry"]["tutorials"][0]) == {"id", "title", "youtube_url", "difficulty"}
-    assert light["box"] == {"x0": 10, "y0": 12, "x1": 60, "y1": 58}
+    (x0, y0, x1, y1) = symbol_tiles(1)[0]
+    box = light["box"]
+    assert 0 <= box["x0"] < box["x1"] <= PANEL_SIZE[0] and 0 <= box["y0"] < box["y1"] <= PANEL_SIZE[1]
+    assert x0 < (box["x0"] + box["x1"]) / 2 < x1 and y0 < (box["y0"] + box["y1"]) / 2 < y1
     assert light["span"] is None
-    assert light["model"]["name"] == "dashboard-test"
+    assert light["model"] == _model_brief(deployed_models.dashboard)
+
+
+@needs_recordings
+@pytest.mark.usefixtures("tasks_sync")
+def test_results_join_an_engine_sound_with_its_catalog_entry_and_the_span_heard(
+    driver: User,
+    client_for: Callable[[User], APIClient],
+    catalog: None,
+    deployed_models: DeployedModels,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client = client_for(driver)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = _upload(client, audio=recording(data=real_recording("water_pump")))
+
+    results = client.get(f"{URL}/{created['id']}/results").json()
+
+    assert results["urgency"] == "soon"
+    assert results["models"] == [_model_brief(deployed_models.engine)]
+    (sound,) = results["detections"]
+    assert sound["entry"]["kind"] == "engine_sound"
     assert sound["entry"]["code"] == "water_pump"
     assert sound["entry"]["sound_type"] == EngineSound.objects.get(code="water_pump").sound_type
     assert sound["entry"]["colour"] is None
     assert sound["entry"]["icon_url"] is None
     assert sound["entry"]["tutorials"]
-    assert sound["span"] == {"start_s": 0.0, "end_s": 1.0}
+    # One second of recording: the span it was heard over lies within it.
+    assert 0 <= sound["span"]["start_s"] < sound["span"]["end_s"] <= 1.0
     assert sound["box"] is None
-    assert sound["model"] == {
-        "id": str(fake_models.engine_model.pk),
-        "name": "engine-test",
-        "version": "1.0.0",
-    }
+    assert sound["model"] == _model_brief(deployed_models.engine)
 
 
 @pytest.mark.usefixtures("catalog")
@@ -403,12 +447,12 @@ def test_delete_removes_the_record_its_result_and_its_files_after_commit(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("tasks_sync")
 def test_post_with_wait_answers_with_the_completed_result(
-    driver: User, client_for: Callable[[User], APIClient], catalog: None, fake_models: FakeModels
+    driver: User, client_for: Callable[[User], APIClient], catalog: None, deployed_models: DeployedModels
 ) -> None:
-    fake_models.lights = [("oil_pressure", 0.9, (1, 1, 9, 9)), ("battery", 0.85, (11, 1, 19, 9))]
+    photo = upload("dashboard.jpg", dashboard_photo("oil_pressure", "battery"), "image/jpeg")
 
     response = client_for(driver).post(
-        f"{URL}?wait=5", {"diagnostic_type": "dashboard_scan", "image": photo()}, format="multipart"
+        f"{URL}?wait=5", {"diagnostic_type": "dashboard_scan", "image": photo}, format="multipart"
     )
 
     assert response.status_code == HTTPStatus.ACCEPTED
@@ -416,6 +460,7 @@ def test_post_with_wait_answers_with_the_completed_result(
     assert body["status"] == "completed"
     assert body["result"]["urgency"] == "immediate"
     assert {d["entry"]["code"] for d in body["result"]["detections"]} == {"oil_pressure", "battery"}
+    assert DiagnosticRecord.objects.get(pk=body["id"]).result.detections.count() == 2
 
 
 def test_get_with_wait_gives_up_after_n_seconds_and_returns_the_current_state(

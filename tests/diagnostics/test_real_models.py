@@ -4,28 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog.models import EngineSound, WarningLight
 from diagnostics.models import DiagnosticRecord
 from mlops.models import Prediction
-from tests.diagnostics.media_factory import dashboard_photo, upload
+from tests.diagnostics.media_factory import dashboard_photo, needs_recordings, real_recording, upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("full_catalog", "tasks_sync", "deployed_models")]
 
 URL = "/api/v1/diagnostics"
-WATER_PUMP = Path("/work/shared/data/engine/water_pump")
-
-
-@pytest.fixture
-def deployed_models(db: None) -> None:
-    call_command("load_models", verbosity=0)
 
 
 def _diagnose(client: APIClient, capture: Any, **form: Any) -> dict[str, Any]:
@@ -82,14 +74,15 @@ def test_a_plain_dark_dashboard_finds_nothing_and_is_monitoring(
     assert record.result.urgency == "monitoring"
     assert not record.result.detections.exists()
     assert record.result.overall_confidence == 0
+    prediction = Prediction.objects.get()
+    assert (prediction.ml_model, prediction.is_unknown) == (record.ml_models.get(), True)
 
 
-@pytest.mark.skipif(not WATER_PUMP.is_dir(), reason="the development recordings are not on this machine")
+@needs_recordings
 def test_a_real_water_pump_recording_comes_back_as_water_pump(
     driver: User, client_for: Callable[[User], APIClient], django_capture_on_commit_callbacks: Any
 ) -> None:
-    chunks = sorted(WATER_PUMP.glob("*.wav"))
-    recording = upload("engine.wav", chunks[len(chunks) // 2].read_bytes(), "audio/wav")
+    recording = upload("engine.wav", real_recording("water_pump"), "audio/wav")
     client = client_for(driver)
 
     created = _diagnose(client, django_capture_on_commit_callbacks, diagnostic_type="engine_sound", audio=recording)

@@ -19,8 +19,8 @@ from cardoc.models import AuditEvent
 from cardoc.tasks import enqueue
 from diagnostics.models import DiagnosticRecord, DiagnosticResult
 from diagnostics.tasks import queued_analysis_ids, sweep_stuck_diagnostics
-from tests.diagnostics.conftest import FakeModels
-from tests.diagnostics.media_factory import image_bytes
+from mlops.models import Prediction
+from tests.diagnostics.media_factory import dashboard_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -105,13 +105,10 @@ def test_an_old_pending_diagnostic_still_in_the_queue_is_not_queued_twice(driver
     assert _analysis_tasks() == [str(waiting.pk)]
 
 
-@pytest.mark.usefixtures("tasks_sync", "catalog")
-def test_a_requeued_diagnostic_is_then_analysed(
-    driver: User, fake_models: FakeModels, django_capture_on_commit_callbacks: Any
-) -> None:
-    fake_models.lights = [("battery", 0.9, (0, 0, 4, 4))]
+@pytest.mark.usefixtures("tasks_sync", "catalog", "deployed_models")
+def test_a_requeued_diagnostic_is_then_analysed(driver: User, django_capture_on_commit_callbacks: Any) -> None:
     stuck = _record(driver, "in_progress", age=LONG_AGO, attempts=1)
-    stuck.image.save("dashboard.png", ContentFile(image_bytes()), save=False)
+    stuck.image.save("dashboard.jpg", ContentFile(dashboard_photo("battery")), save=False)
     DiagnosticRecord.objects.filter(pk=stuck.pk).update(image=stuck.image.name)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -121,6 +118,7 @@ def test_a_requeued_diagnostic_is_then_analysed(
     assert stuck.status == "completed"
     assert stuck.attempts == 2
     assert stuck.result.urgency == "immediate"
+    assert [d.warning_light.code for d in stuck.result.detections.select_related("warning_light")] == ["battery"]
 
 
 def test_the_thresholds_are_settings(driver: User, settings: Any) -> None:
@@ -142,10 +140,8 @@ def test_setup_schedules_runs_the_sweep_every_five_minutes() -> None:
     assert getattr(importlib.import_module(module), func) is sweep_stuck_diagnostics
 
 
-@pytest.mark.usefixtures("tasks_sync", "catalog")
-def test_a_diagnostic_whose_file_is_gone_fails_clearly(
-    driver: User, fake_models: FakeModels, django_capture_on_commit_callbacks: Any
-) -> None:
+@pytest.mark.usefixtures("tasks_sync", "catalog", "deployed_models")
+def test_a_diagnostic_whose_file_is_gone_fails_clearly(driver: User, django_capture_on_commit_callbacks: Any) -> None:
     stuck = _record(driver, "in_progress", age=LONG_AGO, attempts=1)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -154,4 +150,5 @@ def test_a_diagnostic_whose_file_is_gone_fails_clearly(
     stuck.refresh_from_db()
     assert stuck.status == "failed"
     assert stuck.error_message == "The uploaded file is no longer available."
-    assert fake_models.calls == 0
+    # The models were deployed but never asked: nothing to analyse.
+    assert not Prediction.objects.exists()
