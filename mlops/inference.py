@@ -7,6 +7,7 @@ hash of the routing key, so the same diagnostic always goes to the same model.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -40,6 +41,8 @@ __all__ = [
     "probe_audio",
     "probe_image",
 ]
+
+logger = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
 Media = bytes | Path | BinaryIO
@@ -93,7 +96,9 @@ def _instance(model: MLModel) -> object:
         try:
             artifacts.verify(folder, model.sha256)
         except artifacts.ArtifactIntegrityError as exc:
-            raise ModelUnavailableError(str(exc)) from exc
+            # The details (a server path, checksums) are for the log; the message can reach a driver.
+            logger.error("Refusing to load %s %s: %s", model.name, model.version, exc)
+            raise ModelUnavailableError(f"The {model.name} {model.version} model failed its integrity check.") from exc
         instance = _LOADERS[model.model_type](folder)
         # Keep only what can still serve, so a deploy does not leave old weights in every worker.
         still_serving = set(MLModel.objects.serving().values_list("pk", flat=True))

@@ -295,12 +295,17 @@ def _truncated_jpeg() -> bytes:
     [
         ("image", _truncated_jpeg(), "The uploaded file could not be analysed: cannot decode image: "),
         (
+            "image",
+            b"\xff\xd8\xff" + b"no longer a photo" * 64,
+            "The uploaded file could not be analysed: cannot decode image: not a JPEG, PNG or WebP image",
+        ),
+        (
             "audio",
             wav_bytes(2.0)[:44],
             "The uploaded file could not be analysed: The recording is damaged or truncated and cannot be decoded.",
         ),
     ],
-    ids=["a-truncated-photo", "a-recording-with-no-samples"],
+    ids=["a-truncated-photo", "a-photo-overwritten-with-junk", "a-recording-with-no-samples"],
 )
 def test_a_stored_file_that_no_longer_decodes_fails_with_a_clear_message_and_no_result(
     field: str,
@@ -428,6 +433,30 @@ def test_a_tampered_artefact_is_retried_and_the_retry_completes_once_it_is_resto
     assert record.result.urgency == "soon"
     assert [d.warning_light.code for d in record.result.detections.select_related("warning_light")] == ["check_engine"]
     assert _completed_events() == 1
+
+
+def test_an_artefact_that_stays_tampered_fails_after_the_bounded_attempts_without_naming_server_files(
+    driver: User,
+    client_for: Callable[[User], APIClient],
+    artefact_copy: Path,
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    call_command("load_models", verbosity=0)
+    weights = artefact_copy / "dashboard" / "weights.pt"
+    weights.write_bytes(weights.read_bytes() + b"tampered")
+
+    with caplog.at_level(logging.ERROR, logger="mlops.inference"):
+        record = _diagnose(client_for(driver), django_capture_on_commit_callbacks, image=_photo("check_engine"))
+
+    assert (record.status, record.attempts) == ("failed", 3)
+    assert record.error_message.startswith("The analysis could not run after 3 attempts: ")
+    assert "integrity check" in record.error_message
+    # Where the artefact lives and its checksums are for the operators' log, not for the driver.
+    assert str(artefact_copy) not in record.error_message
+    assert "sha256" not in record.error_message
+    assert any(str(artefact_copy) in r.getMessage() for r in caplog.records)
+    assert not DiagnosticResult.objects.exists()
 
 
 def test_a_database_error_while_storing_the_result_is_retried_and_the_retry_completes(

@@ -43,8 +43,10 @@ def open_image(data: bytes | Path | BinaryIO) -> Image.Image:
                 return _to_rgb(upright)
     except MediaError:
         raise
+    except UnidentifiedImageError as exc:
+        # Pillow's message names the object it read, which for a stored upload is a path on our server.
+        raise MediaError("cannot decode image: not a JPEG, PNG or WebP image") from exc
     except (
-        UnidentifiedImageError,
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,
         OSError,
