@@ -446,7 +446,8 @@ def _retry_or_fail(record: DiagnosticRecord, attempt: int, reason: str) -> None:
         _fail(
             record.pk,
             _owned(record.pk, attempt),
-            f"The analysis could not run after {attempt} attempts: {reason} Please try again later.",
+            f"The analysis could not run after {attempt} {'attempt' if attempt == 1 else 'attempts'}: {reason} "
+            "Please try again later.",
         )
         return
     logger.warning("Diagnostic %s: attempt %s failed (%s); queued again.", record.pk, attempt, reason)

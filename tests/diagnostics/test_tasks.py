@@ -293,7 +293,11 @@ def _truncated_jpeg() -> bytes:
 @pytest.mark.parametrize(
     ("field", "broken", "message"),
     [
-        ("image", _truncated_jpeg(), "The uploaded file could not be analysed: cannot decode image: "),
+        (
+            "image",
+            _truncated_jpeg(),
+            "The uploaded file could not be analysed: cannot decode image: the file is damaged or cut short",
+        ),
         (
             "image",
             b"\xff\xd8\xff" + b"no longer a photo" * 64,
@@ -302,10 +306,22 @@ def _truncated_jpeg() -> bytes:
         (
             "audio",
             wav_bytes(2.0)[:44],
-            "The uploaded file could not be analysed: The recording is damaged or truncated and cannot be decoded.",
+            "The uploaded file could not be analysed: The recording is truncated: it holds less audio than its "
+            "header announces.",
+        ),
+        (
+            "audio",
+            wav_bytes(2.0)[:32044],
+            "The uploaded file could not be analysed: The recording is truncated: it holds less audio than its "
+            "header announces.",
         ),
     ],
-    ids=["a-truncated-photo", "a-photo-overwritten-with-junk", "a-recording-with-no-samples"],
+    ids=[
+        "a-truncated-photo",
+        "a-photo-overwritten-with-junk",
+        "a-recording-with-no-samples",
+        "a-recording-cut-in-half",
+    ],
 )
 def test_a_stored_file_that_no_longer_decodes_fails_with_a_clear_message_and_no_result(
     field: str,
@@ -401,7 +417,7 @@ def test_the_attempt_bound_is_a_setting(
     record = _diagnose(client_for(driver), django_capture_on_commit_callbacks, image=_photo("battery"))
 
     assert (record.status, record.attempts) == ("failed", 1)
-    assert record.error_message.startswith("The analysis could not run after 1 attempts: ")
+    assert record.error_message.startswith("The analysis could not run after 1 attempt: ")
 
 
 def test_a_tampered_artefact_is_retried_and_the_retry_completes_once_it_is_restored(

@@ -46,16 +46,17 @@ def open_image(data: bytes | Path | BinaryIO) -> Image.Image:
     except UnidentifiedImageError as exc:
         # Pillow's message names the object it read, which for a stored upload is a path on our server.
         raise MediaError("cannot decode image: not a JPEG, PNG or WebP image") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MediaError(f"cannot decode image: {exc}") from exc
     except (
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
         OSError,
         SyntaxError,
         EOFError,
         ValueError,
         TypeError,
     ) as exc:
-        raise MediaError(f"cannot decode image: {exc}") from exc
+        # Pillow's own wording ("26 bytes not processed") is shown to drivers; the cause stays chained.
+        raise MediaError("cannot decode image: the file is damaged or cut short") from exc
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -22,6 +22,8 @@ TRUNCATION_RATIO = 0.85
 # Uploads pass through a size-checking validator first; this only stops a pathological file-like object.
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 
+TRUNCATED = "The recording is truncated: it holds less audio than its header announces."
+
 AudioSource = bytes | pathlib.Path | BinaryIO
 
 
@@ -79,7 +81,7 @@ def _wav_is_truncated(source: bytes | str) -> bool:
 def _open(data: AudioSource) -> AudioDecoder:
     source = _as_decoder_source(data)
     if _wav_is_truncated(source):
-        raise MediaError("The recording is truncated: the upload was cut short. Please send it again.")
+        raise MediaError(TRUNCATED)
     try:
         decoder = AudioDecoder(source)
     except (RuntimeError, ValueError) as exc:
@@ -133,7 +135,7 @@ def load_audio(data: bytes | pathlib.Path | BinaryIO) -> tuple[torch.Tensor, int
     rate = int(samples.sample_rate)
     seconds = waveform.shape[-1] / rate
     if header_s is not None and header_s > 0 and seconds < TRUNCATION_RATIO * float(header_s) - CODEC_PADDING_S:
-        raise MediaError("The recording is truncated: it holds less audio than its header announces.")
+        raise MediaError(TRUNCATED)
     _check_duration(seconds)
     mono = waveform.to(torch.float32).mean(dim=0)
     if not torch.isfinite(mono).all():
