@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from mlops.ml.engine.audio import load_audio
 from mlops.ml.engine.data import RECORDED_CODES, chunk_files, engine_dir
 from mlops.ml.engine.features import FeatureConfig, LogMel, condition, to_model_rate
 
 
 def chunk_spectra(data_dir: Path, cfg: FeatureConfig) -> dict[str, torch.Tensor]:
     """Each chunk's mean log-mel spectrum, loudness-normalised, with its overall level removed."""
-    from mlops.ml.engine.audio import load_audio
-
     logmel = LogMel(cfg)
     spectra = {}
     for code in RECORDED_CODES:
@@ -34,6 +34,15 @@ def chunk_spectra(data_dir: Path, cfg: FeatureConfig) -> dict[str, torch.Tensor]
             chunks.append(mean - mean.mean())
         spectra[code] = torch.stack(chunks)
     return spectra
+
+
+class BlockScore(NamedTuple):
+    """How the probe did on one test block of one class (chunk numbers inclusive)."""
+
+    first: int
+    last: int
+    correct: int
+    predicted: list[str]
 
 
 def _probe(x: torch.Tensor, y: torch.Tensor, seed: int) -> nn.Linear:
@@ -49,9 +58,9 @@ def _probe(x: torch.Tensor, y: torch.Tensor, seed: int) -> nn.Linear:
     return probe
 
 
-def block_cv(spectra: dict[str, torch.Tensor], folds: int, guard: int, seed: int = 0) -> dict[str, list[tuple]]:
-    """Per class, a list of (first chunk, last chunk, correct, predicted codes) for each test block."""
-    report: dict[str, list[tuple]] = {code: [] for code in RECORDED_CODES}
+def block_cv(spectra: dict[str, torch.Tensor], folds: int, guard: int, seed: int = 0) -> dict[str, list[BlockScore]]:
+    """Per class, the probe's score on each of its ``folds`` contiguous test blocks."""
+    report: dict[str, list[BlockScore]] = {code: [] for code in RECORDED_CODES}
     for fold in range(folds):
         train_x, train_y, tests = [], [], []
         for label, code in enumerate(RECORDED_CODES):
@@ -69,7 +78,7 @@ def block_cv(spectra: dict[str, torch.Tensor], folds: int, guard: int, seed: int
             for code, label, lo, hi in tests:
                 predicted = probe((spectra[code][lo : hi + 1] - mean) / std).argmax(dim=1)
                 names = [RECORDED_CODES[int(p)] for p in predicted]
-                report[code].append((lo, hi, int((predicted == label).sum()), names))
+                report[code].append(BlockScore(lo, hi, int((predicted == label).sum()), names))
     return report
 
 
