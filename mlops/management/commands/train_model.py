@@ -42,14 +42,15 @@ class Command(BaseCommand):
         parser.add_argument("--epochs", type=int, help="Training epochs (default: the model's own).")
         parser.add_argument("--seed", type=int, default=20261126)
         parser.add_argument("--out", type=Path, help="Artefact folder (default: var/models/<kind>-<time>).")
-        parser.add_argument("--version", help="Registry version (default: the training time).")
+        # Not --version: BaseCommand already owns that flag (it prints Django's version).
+        parser.add_argument("--model-version", help="Registry version (default: the training time).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         kind: str = options["kind"]
         data_dir: Path | None = options["data"] or default_data_dir(kind)
         stamp = timezone.now().strftime("%Y%m%d%H%M%S")
         out: Path = options["out"] or settings.VAR_DIR / "models" / f"{kind}-{stamp}"
-        version: str = options["version"] or stamp
+        version: str = options["model_version"] or stamp
         out.mkdir(parents=True, exist_ok=True)
         train_kwargs: dict[str, Any] = {
             "out_dir": out,
