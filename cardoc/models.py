@@ -144,3 +144,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} ({self.status}) at {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+
+class ContentScope(models.TextChoices):
+    CATALOG = "catalog", "Catalog, tutorials and services"
+
+
+class ContentVersion(models.Model):
+    """The version of one body of public content (the catalog): bumped by every staff change to it.
+
+    Cached API pages carry the version in their key, so one UPDATE here makes every cached page of that
+    content stale in every process at once.
+    """
+
+    Scope = ContentScope
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    scope = models.CharField(max_length=32, choices=Scope, unique=True)
+    version = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope__in=ContentScope.values), name="contentversion_scope_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} v{self.version}"

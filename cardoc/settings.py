@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cardoc.middleware.TrustedProxyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The driver's language from Accept-Language (English by default); public pages are cached per language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -110,6 +112,17 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cardoc"}}
+# Rendered public pages (catalog, tutorials, services). Per process on purpose: a hit must cost no network
+# round trip, and staleness is ruled out by the content version in each key (cardoc/public_cache.py).
+CACHES["public_pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "cardoc-public-pages",
+    # Tutorial view counts are not a staff edit, so a cached list shows them at most this old.
+    "TIMEOUT": env.int("PUBLIC_CACHE_SECONDS", default=300),
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+# How long clients and shared caches may reuse a public page before revalidating it with If-None-Match.
+PUBLIC_CACHE_MAX_AGE = env.int("PUBLIC_CACHE_MAX_AGE", default=60)
 
 # --- Authentication -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -137,6 +150,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# Our first market, Cameroon, reads French and English.
+LANGUAGES = [("en", "English"), ("fr", "Français")]
 TIME_ZONE = "UTC"
 # The garages' working hours are local times in this zone (the demo directory is in Yaoundé).
 DIRECTORY_TIME_ZONE = env.str("DIRECTORY_TIME_ZONE", default="Africa/Douala")

@@ -7,3 +7,9 @@ class DirectoryConfig(AppConfig):
     name = "directory"
     verbose_name = "Mechanics directory"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here: cardoc.public_cache reads models, which exist only once the registry is ready.
+        from cardoc.public_cache import watch_public_content
+
+        watch_public_content("directory.Service")

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
+from cardoc.public_cache import PublicCachedReadMixin
 from cardoc.serializers import error_responses
 from catalog.api.serializers import (
     EngineSoundDetailSerializer,
@@ -19,14 +20,14 @@ from catalog.models import EngineSound, WarningLight
 @extend_schema_view(
     list=extend_schema(
         summary="List or search the warning lights",
-        responses={200: WarningLightSerializer, **error_responses(400, 401)},
+        responses={200: WarningLightSerializer, **error_responses(400)},
     ),
     retrieve=extend_schema(
         summary="One warning light, with the tutorials that explain it",
-        responses={200: WarningLightDetailSerializer, **error_responses(401, 404)},
+        responses={200: WarningLightDetailSerializer, **error_responses(404)},
     ),
 )
-class WarningLightViewSet(viewsets.ReadOnlyModelViewSet):
+class WarningLightViewSet(PublicCachedReadMixin, viewsets.ReadOnlyModelViewSet):
     """The dashboard warning lights: what each means, how urgent it is, causes and repairs."""
 
     queryset = WarningLight.objects.all()
@@ -44,14 +45,14 @@ class WarningLightViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List or search the engine sounds", responses={200: EngineSoundSerializer, **error_responses(400, 401)}
+        summary="List or search the engine sounds", responses={200: EngineSoundSerializer, **error_responses(400)}
     ),
     retrieve=extend_schema(
         summary="One engine sound, with the tutorials that explain it",
-        responses={200: EngineSoundDetailSerializer, **error_responses(401, 404)},
+        responses={200: EngineSoundDetailSerializer, **error_responses(404)},
     ),
 )
-class EngineSoundViewSet(viewsets.ReadOnlyModelViewSet):
+class EngineSoundViewSet(PublicCachedReadMixin, viewsets.ReadOnlyModelViewSet):
     """The engine and drivetrain sounds the audio model recognises: causes, urgency and repairs."""
 
     queryset = EngineSound.objects.all()

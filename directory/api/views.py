@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cardoc.public_cache import PublicCachedReadMixin
 from cardoc.serializers import error_responses
 from directory.api.serializers import MechanicSerializer, ReviewInputSerializer, ReviewSerializer, ServiceSerializer
 from directory.filters import MechanicFilter, ServiceFilter
@@ -16,9 +17,9 @@ from directory.services import review_submit
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The service catalog", responses={200: ServiceSerializer, **error_responses(400, 401)}),
+    list=extend_schema(summary="The service catalog", responses={200: ServiceSerializer, **error_responses(400)}),
 )
-class ServiceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ServiceViewSet(PublicCachedReadMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The kinds of jobs garages do, with their usual price range."""
 
     queryset = Service.objects.all()

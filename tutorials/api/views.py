@@ -6,6 +6,7 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cardoc.public_cache import PublicCachedReadMixin
 from cardoc.serializers import error_responses
 from catalog.models import EngineSound, WarningLight
 from tutorials.api.serializers import TutorialSerializer
@@ -15,14 +16,17 @@ from tutorials.services import tutorial_record_view
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the tutorials", responses={200: TutorialSerializer, **error_responses(400, 401)}),
+    list=extend_schema(summary="List the tutorials", responses={200: TutorialSerializer, **error_responses(400)}),
     retrieve=extend_schema(
         summary="One tutorial; each call counts one view",
-        responses={200: TutorialSerializer, **error_responses(401, 404)},
+        responses={200: TutorialSerializer, **error_responses(404)},
     ),
 )
-class TutorialViewSet(viewsets.ReadOnlyModelViewSet):
+class TutorialViewSet(PublicCachedReadMixin, viewsets.ReadOnlyModelViewSet):
     """How-to videos for the warning lights and engine sounds, chosen by staff."""
+
+    # A tutorial's detail counts a view, so only the list is served from the cache.
+    cached_actions = frozenset({"list"})
 
     serializer_class = TutorialSerializer
     filterset_class = TutorialFilter
