@@ -42,6 +42,11 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[
         # in practice, and drivers type their email with random capitals on phones.
         return (email or "").strip().lower()
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Every sign-in (ModelBackend: the API, the web page, the admin, manage.py) finds the account
+        # whatever the letter case typed, matching the case-insensitive unique constraint.
+        return self.get(email__iexact=(username or "").strip())
+
     def _create(self, email: str, password: str | None, **fields: Any) -> User:
         if not email:
             raise ValueError("An email address is required.")
@@ -94,6 +99,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        # Admin forms and any other ModelForm store the address the way sign-up does, so the API's
+        # lookup and the case-insensitive unique constraint agree with what is saved.
+        self.email = User.objects.normalize_email(self.email)
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

@@ -25,7 +25,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import AccountStatus, Role, User, UserProfile, Vehicle
-from cardoc.exceptions import AuthenticationError
+from accounts.throttles import lockout_clear, lockout_record_failure, lockout_remaining
+from cardoc.exceptions import AuthenticationError, TooManyAttemptsError
 from cardoc.models import AuditAction, AuditEvent, AuditStatus
 from cardoc.services import audit_record
 from diagnostics.models import DiagnosticRecord
@@ -48,6 +49,7 @@ Unset = Literal[_Unset.UNSET]
 DUPLICATE_EMAIL = "An account with this email address already exists."
 DUPLICATE_VIN = "You already have a car with this VIN."
 BAD_CREDENTIALS = "No active account matches this email and password."
+LOCKED_OUT = "Too many failed sign-ins for this address. Try again later."
 
 
 @dataclass(frozen=True)
@@ -93,31 +95,75 @@ def user_register(
     return user
 
 
-def user_login(*, email: str, password: str, request: AnyRequest | None = None) -> tuple[User, TokenPair]:
-    """Check the credentials of an active account and open a session (a refresh and an access token).
+class LoginChannel(enum.StrEnum):
+    """Which door a sign-in came through; each is throttled, locked out and audited the same way."""
 
-    A failure is audited with the email tried (never the password) and is one generic 401 whether the
-    address is unknown, the password wrong or the account suspended, so the answer reveals nothing.
+    API = "api"
+    WEB = "web"
+    ADMIN = "admin"
+
+
+def credentials_authenticate(*, email: str, password: str, request: AnyRequest | None, channel: LoginChannel) -> User:
+    """Check an email and password, honouring the lockout, and audit a failure with IP and user agent.
+
+    Every sign-in path goes through here (the API, the mechanics' web page, the admin). A failure is one
+    generic error whether the address is unknown, the password wrong or the account suspended, so the
+    answer reveals nothing; the lockout is keyed by the address tried, whether or not it has an account.
     Not atomic on purpose: the failure's audit row must survive the error that follows it.
     """
     email = User.objects.normalize_email(email)
-    user = authenticate(request, email=email, password=password)
-    if user is None:
+    # The account under attack, when there is one, so staff see the attempts on it.
+    target = User.objects.by_email(email).first() or AnonymousUser()
+    remaining = lockout_remaining(email)
+    if remaining is not None:
         audit_record(
             action=AuditAction.LOGIN,
-            # The account under attack, when there is one, so staff see the attempts on it.
-            user=User.objects.by_email(email).first() or AnonymousUser(),
+            user=target,
             request=request,
             status=AuditStatus.FAILURE,
-            details={"email": email},
+            details={"email": email, "channel": channel, "reason": "locked_out"},
+        )
+        raise TooManyAttemptsError(LOCKED_OUT, retry_after=remaining)
+
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        locked = lockout_record_failure(email)
+        audit_record(
+            action=AuditAction.LOGIN,
+            user=target,
+            request=request,
+            status=AuditStatus.FAILURE,
+            details={"email": email, "channel": channel, **({"locked_out": True} if locked else {})},
         )
         raise AuthenticationError(BAD_CREDENTIALS, code="invalid_credentials")
+    lockout_clear(email)
+    return user
 
+
+def login_audit_success(*, user: User, request: AnyRequest | None, channel: LoginChannel) -> None:
+    """Record a completed sign-in and its time."""
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    audit_record(action=AuditAction.LOGIN, user=user, request=request, details={"channel": channel})
+
+
+def login_audit_refused(*, user: User, request: AnyRequest | None, channel: LoginChannel, reason: str) -> None:
+    """Record right credentials refused at this door (a driver at the admin, say)."""
+    audit_record(
+        action=AuditAction.LOGIN,
+        user=user,
+        request=request,
+        status=AuditStatus.FAILURE,
+        details={"email": user.email, "channel": channel, "reason": reason},
+    )
+
+
+def user_login(*, email: str, password: str, request: AnyRequest | None = None) -> tuple[User, TokenPair]:
+    """Check the credentials of an active account and open a session (a refresh and an access token)."""
+    user = credentials_authenticate(email=email, password=password, request=request, channel=LoginChannel.API)
     with transaction.atomic():
-        user.last_login = timezone.now()
-        user.save(update_fields=["last_login"])
         tokens = TokenPair.issue(user)
-        audit_record(action=AuditAction.LOGIN, user=user, request=request)
+        login_audit_success(user=user, request=request, channel=LoginChannel.API)
     return user, tokens
 
 

@@ -6,6 +6,7 @@ Services raise Django's ``ValidationError`` or a ``DomainError``; views never bu
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -62,6 +63,17 @@ RETRY_AFTER_OUTAGE_SECONDS = 30
 DATABASE_DOWN = "The service is briefly unavailable. Please try again shortly."
 
 
+class TooManyAttemptsError(DomainError):
+    """Locked out for a while after repeated failures; ``retry_after`` says for how long, in seconds."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "locked_out"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -88,6 +100,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         response = Response(error_body(exc.code, exc.message), status=exc.status_code)
         if isinstance(exc, AuthenticationError):
             response["WWW-Authenticate"] = exc.www_authenticate
+        if isinstance(exc, TooManyAttemptsError):
+            response["Retry-After"] = str(exc.retry_after)
         return response
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -291,7 +291,7 @@ def test_the_email_tried_in_failed_logins_is_scrubbed_when_the_account_closes(dr
     driver.refresh_from_db()
     failure = AuditEvent.objects.get(action="login", status="failure")
     assert failure.user is None
-    assert failure.details == {"email": driver.email}
+    assert failure.details == {"email": driver.email, "channel": "api"}
     assert not AuditEvent.objects.filter(details__email="driver@example.com").exists()
 
 
