@@ -245,3 +245,29 @@ class Vehicle(models.Model):
         latest = timezone.now().year + 1
         if self.year is not None and self.year > latest:
             raise ValidationError({"year": f"Enter a year between {FIRST_CAR_YEAR} and {latest}."})
+
+
+class RevokedAccessTokenQuerySet(models.QuerySet["RevokedAccessToken"]):
+    def expired(self) -> RevokedAccessTokenQuerySet:
+        return self.filter(expires_at__lte=timezone.now())
+
+
+class RevokedAccessToken(models.Model):
+    """One access token signed out before it expired; refused until then, then purged.
+
+    A JWT is valid until its expiry by design, so signing out ends the refresh token (blacklisted) and
+    records the access token's jti here, which authentication checks in the same query that loads the user.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    jti = models.CharField(max_length=255, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="revoked_access_tokens")
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = RevokedAccessTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "revoked access token"
+
+    def __str__(self) -> str:
+        return self.jti

@@ -84,6 +84,10 @@ class RegisterEmailThrottle(EmailThrottle):
     scope = "register_email"
 
 
+class RefreshIPThrottle(ClientIPThrottle):
+    scope = "refresh_ip"
+
+
 class PasswordChangeThrottle(AccountThrottle):
     scope = "password_change"
 

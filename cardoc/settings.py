@@ -215,6 +215,8 @@ REST_FRAMEWORK = {
         "login_email": env.str("THROTTLE_LOGIN_EMAIL", default="5/min"),
         "register_ip": env.str("THROTTLE_REGISTER_IP", default="10/hour"),
         "register_email": env.str("THROTTLE_REGISTER_EMAIL", default="5/hour"),
+        # Unauthenticated and a database write each: a phone refreshes every 15 minutes, so this is generous.
+        "refresh_ip": env.str("THROTTLE_REFRESH_IP", default="60/min"),
         # Guessing the old password with a stolen access token would turn 15 minutes into the account.
         "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="5/hour"),
     },

@@ -42,6 +42,7 @@ from accounts.throttles import (
     LoginEmailThrottle,
     LoginIPThrottle,
     PasswordChangeThrottle,
+    RefreshIPThrottle,
     RegisterEmailThrottle,
     RegisterIPThrottle,
 )
@@ -114,18 +115,24 @@ class LoginView(PublicAPIView):
 @extend_schema(tags=["auth"])
 class RefreshView(PublicAPIView):
     """Rotate the session: the refresh token sent is revoked and a new pair comes back. Refused for a revoked
-    or expired token and for an account that is no longer active.
+    or expired token, for an account that is no longer active and for a token older than the password.
+    Presenting an already-rotated token again revokes every token of its sign-in. Rate-limited per IP.
     """
+
+    throttle_classes = [RefreshIPThrottle]
 
     @extend_schema(
         summary="Swap a refresh token for a new pair (the old refresh token stops working)",
         request=RefreshSerializer,
-        responses={HTTPStatus.OK: TokenPairSerializer, **error_responses(BAD_REQUEST, UNAUTHORIZED, UNSUPPORTED)},
+        responses={
+            HTTPStatus.OK: TokenPairSerializer,
+            **error_responses(BAD_REQUEST, UNAUTHORIZED, UNSUPPORTED, TOO_MANY),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tokens = token_refresh(**serializer.validated_data)
+        tokens = token_refresh(request=request, **serializer.validated_data)
         return Response(TokenPairSerializer(tokens).data)
 
 
@@ -141,7 +148,7 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user_logout(user=request.user, request=request, **serializer.validated_data)
+        user_logout(user=request.user, access=request.auth, request=request, **serializer.validated_data)
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
