@@ -315,6 +315,49 @@ def user_change_password(
     return user
 
 
+WRONG_PASSWORD = "The current password is not correct."  # noqa: S105 (a message, not a secret)
+
+
+def _require_password(*, user: User, password: str, action: AuditAction, request: AnyRequest | None) -> None:
+    # Not atomic with the caller's change: the failure's audit row must survive the error that follows.
+    if not user.check_password(password):
+        audit_record(action=action, user=user, request=request, status=AuditStatus.FAILURE)
+        raise ValidationError({"password": WRONG_PASSWORD})
+
+
+def user_change_email(*, user: User, password: str, new_email: str, request: AnyRequest | None = None) -> User:
+    """Move the account to another address after checking the password; every session ends.
+
+    The address is where a password reset would go, so a stolen access token alone must not change it.
+    """
+    _require_password(user=user, password=password, action=AuditAction.PROFILE_UPDATE, request=request)
+    new_email = User.objects.normalize_email(new_email)
+    if User.objects.by_email(new_email).exclude(pk=user.pk).exists():
+        raise ValidationError({"new_email": DUPLICATE_EMAIL})
+    with transaction.atomic():
+        old_email = user.email
+        user.email = new_email
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email"])
+        except IntegrityError as exc:
+            raise ValidationError({"new_email": DUPLICATE_EMAIL}) from exc
+        _revoke_refresh_tokens(user)
+        audit_record(
+            action=AuditAction.PROFILE_UPDATE,
+            user=user,
+            request=request,
+            details={"changed": ["email"], "old_email": old_email},
+        )
+    return user
+
+
+def user_delete_account_confirmed(*, user: User, password: str, request: AnyRequest | None = None) -> None:
+    """Close the account once the caller has proved they know its password (see user_delete_account)."""
+    _require_password(user=user, password=password, action=AuditAction.ACCOUNT_DELETION, request=request)
+    user_delete_account(user=user, request=request)
+
+
 @transaction.atomic
 def user_delete_account(*, user: User, request: AnyRequest | None = None) -> None:
     """Close the account: deactivate it, strip everything personal and end every session.
