@@ -20,6 +20,7 @@ install: $(VENV)/.installed
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 
 # Each loader is idempotent, so `make run` can seed on every start.
 seed: migrate

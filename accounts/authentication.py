@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.db.models import Exists
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -10,7 +13,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts.models import AccountStatus, User
+from accounts.models import AccountStatus, RevokedAccessToken, User
 
 
 class ActiveAccountJWTAuthentication(JWTAuthentication):
@@ -25,12 +28,24 @@ class ActiveAccountJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Token) -> User:
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
-        except KeyError as exc:
+            user_id = uuid.UUID(str(user_id))
+        except (KeyError, ValueError) as exc:
             raise InvalidToken(_("Token contained no recognizable user identification")) from exc
 
-        user = User.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+        # One query: the account, and whether this very token was signed out before it expired.
+        user = (
+            User.objects.filter(**{api_settings.USER_ID_FIELD: user_id})
+            .annotate(
+                token_revoked=Exists(
+                    RevokedAccessToken.objects.filter(jti=validated_token.get(api_settings.JTI_CLAIM, ""))
+                )
+            )
+            .first()
+        )
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        if user.token_revoked:
+            raise AuthenticationFailed(_("This token was signed out."), code="token_revoked")
         if user.status != AccountStatus.ACTIVE:
             raise AuthenticationFailed(_("This account is suspended or closed."), code="account_inactive")
         if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(

@@ -42,6 +42,11 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[
         # in practice, and drivers type their email with random capitals on phones.
         return (email or "").strip().lower()
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Every sign-in (ModelBackend: the API, the web page, the admin, manage.py) finds the account
+        # whatever the letter case typed, matching the case-insensitive unique constraint.
+        return self.get(email__iexact=(username or "").strip())
+
     def _create(self, email: str, password: str | None, **fields: Any) -> User:
         if not email:
             raise ValueError("An email address is required.")
@@ -94,6 +99,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        # Admin forms and any other ModelForm store the address the way sign-up does, so the API's
+        # lookup and the case-insensitive unique constraint agree with what is saved.
+        self.email = User.objects.normalize_email(self.email)
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -234,3 +245,29 @@ class Vehicle(models.Model):
         latest = timezone.now().year + 1
         if self.year is not None and self.year > latest:
             raise ValidationError({"year": f"Enter a year between {FIRST_CAR_YEAR} and {latest}."})
+
+
+class RevokedAccessTokenQuerySet(models.QuerySet["RevokedAccessToken"]):
+    def expired(self) -> RevokedAccessTokenQuerySet:
+        return self.filter(expires_at__lte=timezone.now())
+
+
+class RevokedAccessToken(models.Model):
+    """One access token signed out before it expired; refused until then, then purged.
+
+    A JWT is valid until its expiry by design, so signing out ends the refresh token (blacklisted) and
+    records the access token's jti here, which authentication checks in the same query that loads the user.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    jti = models.CharField(max_length=255, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="revoked_access_tokens")
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = RevokedAccessTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "revoked access token"
+
+    def __str__(self) -> str:
+        return self.jti

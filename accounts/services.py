@@ -22,10 +22,12 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, Token
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
-from accounts.models import AccountStatus, Role, User, UserProfile, Vehicle
-from cardoc.exceptions import AuthenticationError
+from accounts.models import AccountStatus, RevokedAccessToken, Role, User, UserProfile, Vehicle
+from accounts.throttles import lockout_clear, lockout_record_failure, lockout_remaining
+from cardoc.exceptions import AuthenticationError, TooManyAttemptsError
 from cardoc.models import AuditAction, AuditEvent, AuditStatus
 from cardoc.services import audit_record
 from diagnostics.models import DiagnosticRecord
@@ -48,6 +50,7 @@ Unset = Literal[_Unset.UNSET]
 DUPLICATE_EMAIL = "An account with this email address already exists."
 DUPLICATE_VIN = "You already have a car with this VIN."
 BAD_CREDENTIALS = "No active account matches this email and password."
+LOCKED_OUT = "Too many failed sign-ins for this address. Try again later."
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,17 @@ class TokenPair:
     access: str
 
     @classmethod
-    def issue(cls, user: User) -> TokenPair:
+    def issue(cls, user: User, *, family: str | None = None) -> TokenPair:
+        """A new pair; ``family`` ties a rotated token to its sign-in, so a replay can end the whole chain."""
         refresh = RefreshToken.for_user(user)  # also records it as outstanding, so it can be revoked
+        refresh[FAMILY_CLAIM] = family or uuid.uuid4().hex
+        # for_user stored the token before the family claim existed; store what the client will present.
+        OutstandingToken.objects.filter(jti=refresh[jwt_settings.JTI_CLAIM]).update(token=str(refresh))
         return cls(refresh=str(refresh), access=str(refresh.access_token))
+
+
+# The refresh-token family: every token rotated from one sign-in shares it (OAuth 2.0 Security BCP, 4.14).
+FAMILY_CLAIM = "fam"
 
 
 # --- Sign-up and sessions ---------------------------------------------------------------------------
@@ -93,64 +104,175 @@ def user_register(
     return user
 
 
-def user_login(*, email: str, password: str, request: AnyRequest | None = None) -> tuple[User, TokenPair]:
-    """Check the credentials of an active account and open a session (a refresh and an access token).
+class LoginChannel(enum.StrEnum):
+    """Which door a sign-in came through; each is throttled, locked out and audited the same way."""
 
-    A failure is audited with the email tried (never the password) and is one generic 401 whether the
-    address is unknown, the password wrong or the account suspended, so the answer reveals nothing.
+    API = "api"
+    WEB = "web"
+    ADMIN = "admin"
+
+
+def credentials_authenticate(*, email: str, password: str, request: AnyRequest | None, channel: LoginChannel) -> User:
+    """Check an email and password, honouring the lockout, and audit a failure with IP and user agent.
+
+    Every sign-in path goes through here (the API, the mechanics' web page, the admin). A failure is one
+    generic error whether the address is unknown, the password wrong or the account suspended, so the
+    answer reveals nothing; the lockout is keyed by the address tried, whether or not it has an account.
     Not atomic on purpose: the failure's audit row must survive the error that follows it.
     """
     email = User.objects.normalize_email(email)
-    user = authenticate(request, email=email, password=password)
-    if user is None:
+    # The account under attack, when there is one, so staff see the attempts on it.
+    target = User.objects.by_email(email).first() or AnonymousUser()
+    remaining = lockout_remaining(email)
+    if remaining is not None:
         audit_record(
             action=AuditAction.LOGIN,
-            # The account under attack, when there is one, so staff see the attempts on it.
-            user=User.objects.by_email(email).first() or AnonymousUser(),
+            user=target,
             request=request,
             status=AuditStatus.FAILURE,
-            details={"email": email},
+            details={"email": email, "channel": channel, "reason": "locked_out"},
+        )
+        raise TooManyAttemptsError(LOCKED_OUT, retry_after=remaining)
+
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        locked = lockout_record_failure(email)
+        audit_record(
+            action=AuditAction.LOGIN,
+            user=target,
+            request=request,
+            status=AuditStatus.FAILURE,
+            details={"email": email, "channel": channel, **({"locked_out": True} if locked else {})},
         )
         raise AuthenticationError(BAD_CREDENTIALS, code="invalid_credentials")
+    lockout_clear(email)
+    return user
 
+
+def login_audit_success(*, user: User, request: AnyRequest | None, channel: LoginChannel) -> None:
+    """Record a completed sign-in and its time."""
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    audit_record(action=AuditAction.LOGIN, user=user, request=request, details={"channel": channel})
+
+
+def login_audit_refused(*, user: User, request: AnyRequest | None, channel: LoginChannel, reason: str) -> None:
+    """Record right credentials refused at this door (a driver at the admin, say)."""
+    audit_record(
+        action=AuditAction.LOGIN,
+        user=user,
+        request=request,
+        status=AuditStatus.FAILURE,
+        details={"email": user.email, "channel": channel, "reason": reason},
+    )
+
+
+def user_login(*, email: str, password: str, request: AnyRequest | None = None) -> tuple[User, TokenPair]:
+    """Check the credentials of an active account and open a session (a refresh and an access token)."""
+    user = credentials_authenticate(email=email, password=password, request=request, channel=LoginChannel.API)
     with transaction.atomic():
-        user.last_login = timezone.now()
-        user.save(update_fields=["last_login"])
         tokens = TokenPair.issue(user)
-        audit_record(action=AuditAction.LOGIN, user=user, request=request)
+        login_audit_success(user=user, request=request, channel=LoginChannel.API)
     return user, tokens
 
 
-@transaction.atomic
-def token_refresh(*, refresh: str) -> TokenPair:
+def token_refresh(*, refresh: str, request: AnyRequest | None = None) -> TokenPair:
     """Swap a refresh token for a new pair; the old one is revoked, so each can be used once.
 
-    The token's outstanding row is locked first: two requests racing with the same token get one new
-    pair and one 401, never two sessions.
+    A token presented again after its rotation was stolen from one of the two parties that held it: the
+    whole family (every token rotated from that sign-in) is revoked, so the thief's copy dies with it. A
+    token minted before the password last changed is refused too, wherever the change happened.
+    Not atomic as a whole: a refusal's revocations and audit row must survive the error that follows.
     """
     try:
-        token = RefreshToken(refresh)  # signature, expiry, type and blacklist
+        payload = _ReplayAwareRefreshToken(refresh).payload
     except TokenError as exc:
         raise AuthenticationError(str(exc), code="token_not_valid") from exc
 
-    # order_by() drops the model's default ordering by user, an outer join PostgreSQL cannot lock.
-    outstanding = (
-        OutstandingToken.objects.order_by().select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM]).first()
-    )
-    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-        raise AuthenticationError("Token is blacklisted", code="token_not_valid")
+    refused = _token_refresh_refusal(payload, request=request)
+    if refused is not None:
+        raise refused
+    with transaction.atomic():
+        # order_by() drops the model's default ordering by user, an outer join PostgreSQL cannot lock.
+        # The lock makes two requests racing with the same token get one new pair and one 401.
+        outstanding = (
+            OutstandingToken.objects.order_by()
+            .select_for_update()
+            .filter(jti=payload.get(jwt_settings.JTI_CLAIM))
+            .first()
+        )
+        if outstanding is not None and not BlacklistedToken.objects.filter(token=outstanding).exists():
+            user = User.objects.get(pk=outstanding.user_id)
+            BlacklistedToken.objects.create(token=outstanding)
+            tokens = TokenPair.issue(user, family=payload.get(FAMILY_CLAIM))
+            audit_record(action=AuditAction.TOKEN_REFRESH, user=user, request=request)
+            return tokens
+    # Lost the race with the same token: that is a replay too.
+    _revoke_family(payload, request=request)
+    raise AuthenticationError("Token is blacklisted", code="token_not_valid")
 
-    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
+
+def _token_refresh_refusal(payload: dict[str, Any], *, request: AnyRequest | None) -> AuthenticationError | None:
+    outstanding = OutstandingToken.objects.filter(jti=payload.get(jwt_settings.JTI_CLAIM)).first()
+    if outstanding is None:
+        return AuthenticationError("Token is blacklisted", code="token_not_valid")
+    if BlacklistedToken.objects.filter(token=outstanding).exists():
+        _revoke_family(payload, request=request)
+        return AuthenticationError("Token is blacklisted", code="token_not_valid")
+    if str(payload.get(jwt_settings.USER_ID_CLAIM)) != str(outstanding.user_id):
+        return AuthenticationError("Token contained no recognizable user identification", code="token_not_valid")
+    user = User.objects.filter(pk=outstanding.user_id).first()
     if user is None or user.status != AccountStatus.ACTIVE:
-        raise AuthenticationError("This account is suspended or closed.", code="account_inactive")
+        return AuthenticationError("This account is suspended or closed.", code="account_inactive")
+    if jwt_settings.CHECK_REVOKE_TOKEN and payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
+        user.password
+    ):
+        _revoke_refresh_tokens(user)
+        return AuthenticationError("The password has changed; sign in again.", code="password_changed")
+    return None
 
-    BlacklistedToken.objects.create(token=outstanding)
-    return TokenPair.issue(user)
+
+def _revoke_family(payload: dict[str, Any], *, request: AnyRequest | None) -> None:
+    """Revoke every live token of the replayed token's family (all of the account's, for one without)."""
+    user = User.objects.filter(pk=payload.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is None:
+        return
+    family = payload.get(FAMILY_CLAIM)
+    live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
+    doomed = [token for token in live if family is None or _claims_unverified(token.token).get(FAMILY_CLAIM) == family]
+    with transaction.atomic():
+        BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in doomed], ignore_conflicts=True)
+        audit_record(
+            action=AuditAction.TOKEN_REFRESH,
+            user=user,
+            request=request,
+            status=AuditStatus.WARNING,
+            details={"reason": "refresh_token_reused", "revoked": len(doomed)},
+        )
+
+
+class _ReplayAwareRefreshToken(RefreshToken):
+    """Verifies signature, expiry and type but leaves the blacklist to token_refresh, which must recognise
+    a replayed token to end its family rather than merely refuse it."""
+
+    def check_blacklist(self) -> None:
+        return None
+
+
+def _claims_unverified(encoded: str) -> dict[str, Any]:
+    # Our own stored copy, read for its family claim only; it was verified when it was issued.
+    try:
+        return dict(RefreshToken(encoded, verify=False).payload)
+    except TokenError:
+        return {}
 
 
 @transaction.atomic
-def user_logout(*, user: User, refresh: str, request: AnyRequest | None = None) -> None:
-    """Revoke one of the caller's own refresh tokens (this device's session)."""
+def user_logout(*, user: User, refresh: str, access: Token | None = None, request: AnyRequest | None = None) -> None:
+    """Revoke one of the caller's own refresh tokens (this device's session), and the access token used.
+
+    The access token would otherwise keep working until it expires; its jti is refused until then.
+    """
     invalid = ValidationError({"refresh": "This refresh token is invalid, expired or already revoked."})
     try:
         token = RefreshToken(refresh)
@@ -160,6 +282,12 @@ def user_logout(*, user: User, refresh: str, request: AnyRequest | None = None) 
     if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
         raise invalid
     token.blacklist()
+    if access is not None and access.get(jwt_settings.JTI_CLAIM):
+        RevokedAccessToken.objects.expired().delete()  # keeps the table as small as the live tokens
+        RevokedAccessToken.objects.get_or_create(
+            jti=access[jwt_settings.JTI_CLAIM],
+            defaults={"user": user, "expires_at": datetime_from_epoch(access["exp"])},
+        )
     audit_record(action=AuditAction.LOGOUT, user=user, request=request)
 
 
@@ -185,6 +313,49 @@ def user_change_password(
         _revoke_refresh_tokens(user)
         audit_record(action=AuditAction.PASSWORD_CHANGE, user=user, request=request)
     return user
+
+
+WRONG_PASSWORD = "The current password is not correct."  # noqa: S105 (a message, not a secret)
+
+
+def _require_password(*, user: User, password: str, action: AuditAction, request: AnyRequest | None) -> None:
+    # Not atomic with the caller's change: the failure's audit row must survive the error that follows.
+    if not user.check_password(password):
+        audit_record(action=action, user=user, request=request, status=AuditStatus.FAILURE)
+        raise ValidationError({"password": WRONG_PASSWORD})
+
+
+def user_change_email(*, user: User, password: str, new_email: str, request: AnyRequest | None = None) -> User:
+    """Move the account to another address after checking the password; every session ends.
+
+    The address is where a password reset would go, so a stolen access token alone must not change it.
+    """
+    _require_password(user=user, password=password, action=AuditAction.PROFILE_UPDATE, request=request)
+    new_email = User.objects.normalize_email(new_email)
+    if User.objects.by_email(new_email).exclude(pk=user.pk).exists():
+        raise ValidationError({"new_email": DUPLICATE_EMAIL})
+    with transaction.atomic():
+        old_email = user.email
+        user.email = new_email
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email"])
+        except IntegrityError as exc:
+            raise ValidationError({"new_email": DUPLICATE_EMAIL}) from exc
+        _revoke_refresh_tokens(user)
+        audit_record(
+            action=AuditAction.PROFILE_UPDATE,
+            user=user,
+            request=request,
+            details={"changed": ["email"], "old_email": old_email},
+        )
+    return user
+
+
+def user_delete_account_confirmed(*, user: User, password: str, request: AnyRequest | None = None) -> None:
+    """Close the account once the caller has proved they know its password (see user_delete_account)."""
+    _require_password(user=user, password=password, action=AuditAction.ACCOUNT_DELETION, request=request)
+    user_delete_account(user=user, request=request)
 
 
 @transaction.atomic
@@ -234,6 +405,15 @@ def user_delete_account(*, user: User, request: AnyRequest | None = None) -> Non
         details={"anonymised_user_id": str(user.pk)},
     )
     transaction.on_commit(lambda: _delete_files(files), robust=True)
+
+
+def sessions_revoke_on_password_change(*, user: User) -> None:
+    """End every refresh token of an account whose password was just set, wherever it was set.
+
+    Connected to ``post_save`` of User (accounts.apps): the admin's password form, ``manage.py
+    changepassword`` and any ``set_password()`` + ``save()`` all end here, not only the API's service.
+    """
+    _revoke_refresh_tokens(user)
 
 
 def _revoke_refresh_tokens(user: User) -> None:

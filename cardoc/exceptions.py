@@ -6,11 +6,18 @@ Services raise Django's ``ValidationError`` or a ``DomainError``; views never bu
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
@@ -51,6 +58,22 @@ class AuthenticationError(DomainError):
     www_authenticate = 'Bearer realm="api"'
 
 
+# How long a client should wait before retrying while the database is unreachable.
+RETRY_AFTER_OUTAGE_SECONDS = 30
+DATABASE_DOWN = "The service is briefly unavailable. Please try again shortly."
+
+
+class TooManyAttemptsError(DomainError):
+    """Locked out for a while after repeated failures; ``retry_after`` says for how long, in seconds."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "locked_out"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -66,12 +89,19 @@ def _first_message(detail: Any) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every failure, including the unexpected ones, leaves in the one shape."""
+    hostile = _hostile_request_response(exc)
+    if hostile is not None:
+        return hostile
+    if isinstance(exc, OperationalError | InterfaceError):
+        return _outage_response(exc, Response)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, DomainError):
         response = Response(error_body(exc.code, exc.message), status=exc.status_code)
         if isinstance(exc, AuthenticationError):
             response["WWW-Authenticate"] = exc.www_authenticate
+        if isinstance(exc, TooManyAttemptsError):
+            response["Retry-After"] = str(exc.retry_after)
         return response
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -101,6 +131,37 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             code = exc.default_code
         response.data = error_body(str(code), _first_message(exc.detail))
     return response
+
+
+def _hostile_request_response(exc: Exception) -> Response | None:
+    """Django's own guards on request size raise SuspiciousOperation subclasses; each is the client's fault."""
+    if isinstance(exc, RequestDataTooBig):
+        message = "The request body is too large."
+        return Response(error_body("request_too_large", message), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent):
+        message = "The request has too many form fields."
+        return Response(error_body("too_many_fields", message), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, TooManyFilesSent):
+        message = "The request has too many files."
+        return Response(error_body("too_many_files", message), status=status.HTTP_400_BAD_REQUEST)
+    return None
+
+
+def _outage_response(exc: Exception, response_class: type[Any]) -> Any:
+    # Logged once, without the traceback: an outage produces thousands of these and the cause is not here.
+    logger.error("Database unavailable: %s", exc)
+    body = error_body("service_unavailable", DATABASE_DOWN)
+    if response_class is JsonResponse:
+        response = JsonResponse(body, status=HTTPStatus.SERVICE_UNAVAILABLE)
+    else:
+        response = response_class(body, status=HTTPStatus.SERVICE_UNAVAILABLE)
+    response["Retry-After"] = str(RETRY_AFTER_OUTAGE_SECONDS)
+    return response
+
+
+def database_outage_response(exc: Exception) -> JsonResponse:
+    """A 503 in the one shape with ``Retry-After``, for code outside DRF (middleware, plain views)."""
+    return _outage_response(exc, JsonResponse)
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -3,7 +3,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+
+from cardoc.exceptions import database_outage_response
 
 
 class TrustedProxyMiddleware:
@@ -35,3 +38,22 @@ def client_ip(request: HttpRequest) -> str | None:
 
 def user_agent(request: HttpRequest) -> str:
     return request.META.get("HTTP_USER_AGENT", "")[:512]
+
+
+class DatabaseOutageMiddleware:
+    """Answer 503 with ``Retry-After`` when the database cannot be reached, outside DRF as well.
+
+    DRF's exception handler covers API views; this covers plain views (health, the mechanics' pages, the
+    admin), which would otherwise end in a 500 that load balancers and clients read as a bug.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OperationalError | InterfaceError):
+            return database_outage_response(exception)
+        return None

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cardoc.middleware.TrustedProxyMiddleware",
+    # Outermost of the database users, so an outage anywhere below it is a 503, not a 500.
+    "cardoc.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The driver's language from Accept-Language (English by default); public pages are cached per language.
     "django.middleware.locale.LocaleMiddleware",
@@ -111,7 +113,16 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cardoc"}}
+    # The rate limits and the sign-in lockout count in this cache, so it must be shared by every web process:
+    # a per-process (locmem) cache would give each gunicorn worker its own allowance. The database is the one
+    # store every process already shares, so it is the default; `manage.py createcachetable` makes its table.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cardoc_cache",
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=50_000)},
+        }
+    }
 # Rendered public pages (catalog, tutorials, services). Per process on purpose: a hit must cost no network
 # round trip, and staleness is ruled out by the content version in each key (cardoc/public_cache.py).
 CACHES["public_pages"] = {
@@ -144,6 +155,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Repeated failed sign-ins on one address lock it, on the API, the web and the admin alike.
+LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=10)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/mechanics/listings/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -201,7 +215,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ActiveAccountJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # Ours: DRF's, with a nesting cap (deep JSON would otherwise end in RecursionError and a 500).
+        "cardoc.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -215,6 +230,8 @@ REST_FRAMEWORK = {
         "login_email": env.str("THROTTLE_LOGIN_EMAIL", default="5/min"),
         "register_ip": env.str("THROTTLE_REGISTER_IP", default="10/hour"),
         "register_email": env.str("THROTTLE_REGISTER_EMAIL", default="5/hour"),
+        # Unauthenticated and a database write each: a phone refreshes every 15 minutes, so this is generous.
+        "refresh_ip": env.str("THROTTLE_REFRESH_IP", default="60/min"),
         # Guessing the old password with a stolen access token would turn 15 minutes into the account.
         "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="5/hour"),
     },

@@ -7,7 +7,11 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.forms import AdminLoginForm, WebLoginForm
 from cardoc.views import health
+
+# The admin's sign-in goes through the same throttles, lockout and audit as the API's.
+admin.site.login_form = AdminLoginForm
 
 handler404 = "cardoc.exceptions.not_found_view"
 handler500 = "cardoc.exceptions.server_error_view"
@@ -19,7 +23,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("health/", health, name="health"),
     # Web sign-in for the mechanics' pages (the mobile app signs in through the API instead).
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=WebLoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("mechanics/", include("directory.urls")),
     # MEDIA_ROOT holds only public catalog icons (private uploads live elsewhere), so serving it is safe.

@@ -30,8 +30,15 @@ def make_user(email: str, *, role: str = Role.CAR_USER, is_staff: bool = False, 
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Start every test with an empty cache, so rate-limit counters never carry over between tests."""
+def _fresh_cache(request: pytest.FixtureRequest) -> None:
+    """Start every test with an empty cache, so rate-limit counters never carry over between tests.
+
+    The default cache is a database table, so only tests that may use the database clear it (the others
+    cannot have touched it).
+    """
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
     for backend in caches.all():
         backend.clear()
 

@@ -54,6 +54,17 @@ class ChangePasswordSerializer(StrictFieldsMixin, serializers.Serializer):
     new_password = PasswordField()
 
 
+class ConfirmPasswordSerializer(StrictFieldsMixin, serializers.Serializer):
+    """The current password, asked again before an irreversible change (a stolen access token is not enough)."""
+
+    password = PasswordField()
+
+
+class ChangeEmailSerializer(StrictFieldsMixin, serializers.Serializer):
+    password = PasswordField()
+    new_email = serializers.EmailField(max_length=254)
+
+
 class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """The signed-in user with their profile, flat; only the profile fields are writable.
 

@@ -3,7 +3,16 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api.views import LoginView, LogoutView, MeView, PasswordView, RefreshView, RegisterView, VehicleViewSet
+from accounts.api.views import (
+    EmailView,
+    LoginView,
+    LogoutView,
+    MeView,
+    PasswordView,
+    RefreshView,
+    RegisterView,
+    VehicleViewSet,
+)
 
 router = SimpleRouter(trailing_slash=False)
 router.register("vehicles", VehicleViewSet, basename="vehicle")
@@ -15,5 +24,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/logout", LogoutView.as_view(), name="auth-logout"),
     path("me", MeView.as_view(), name="me"),
     path("me/password", PasswordView.as_view(), name="me-password"),
+    path("me/email", EmailView.as_view(), name="me-email"),
     *router.urls,
 ]

@@ -14,7 +14,9 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from accounts.api.serializers import (
+    ChangeEmailSerializer,
     ChangePasswordSerializer,
+    ConfirmPasswordSerializer,
     LoginResponseSerializer,
     LoginSerializer,
     MeSerializer,
@@ -29,8 +31,9 @@ from accounts.permissions import IsDriver
 from accounts.services import (
     profile_update,
     token_refresh,
+    user_change_email,
     user_change_password,
-    user_delete_account,
+    user_delete_account_confirmed,
     user_login,
     user_logout,
     user_register,
@@ -42,6 +45,7 @@ from accounts.throttles import (
     LoginEmailThrottle,
     LoginIPThrottle,
     PasswordChangeThrottle,
+    RefreshIPThrottle,
     RegisterEmailThrottle,
     RegisterIPThrottle,
 )
@@ -114,18 +118,24 @@ class LoginView(PublicAPIView):
 @extend_schema(tags=["auth"])
 class RefreshView(PublicAPIView):
     """Rotate the session: the refresh token sent is revoked and a new pair comes back. Refused for a revoked
-    or expired token and for an account that is no longer active.
+    or expired token, for an account that is no longer active and for a token older than the password.
+    Presenting an already-rotated token again revokes every token of its sign-in. Rate-limited per IP.
     """
+
+    throttle_classes = [RefreshIPThrottle]
 
     @extend_schema(
         summary="Swap a refresh token for a new pair (the old refresh token stops working)",
         request=RefreshSerializer,
-        responses={HTTPStatus.OK: TokenPairSerializer, **error_responses(BAD_REQUEST, UNAUTHORIZED, UNSUPPORTED)},
+        responses={
+            HTTPStatus.OK: TokenPairSerializer,
+            **error_responses(BAD_REQUEST, UNAUTHORIZED, UNSUPPORTED, TOO_MANY),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tokens = token_refresh(**serializer.validated_data)
+        tokens = token_refresh(request=request, **serializer.validated_data)
         return Response(TokenPairSerializer(tokens).data)
 
 
@@ -141,7 +151,7 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user_logout(user=request.user, request=request, **serializer.validated_data)
+        user_logout(user=request.user, access=request.auth, request=request, **serializer.validated_data)
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -170,13 +180,38 @@ class MeView(APIView):
         summary="Close your account",
         description=(
             "Deactivates the account and erases personal data: cars, diagnostics with their photos and "
-            "recordings, maintenance and notifications are deleted, and every session ends."
+            "recordings, maintenance and notifications are deleted, and every session ends. The body carries "
+            "the current password, so a stolen access token alone cannot close the account."
         ),
-        responses={HTTPStatus.NO_CONTENT: NO_CONTENT, **error_responses(UNAUTHORIZED)},
+        request=ConfirmPasswordSerializer,
+        responses={HTTPStatus.NO_CONTENT: NO_CONTENT, **error_responses(BAD_REQUEST, UNAUTHORIZED, UNSUPPORTED)},
     )
     def delete(self, request: Request) -> Response:
-        user_delete_account(user=request.user, request=request)
+        serializer = ConfirmPasswordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_delete_account_confirmed(user=request.user, request=request, **serializer.validated_data)
         return Response(status=HTTPStatus.NO_CONTENT)
+
+
+@extend_schema(tags=["me"])
+class EmailView(APIView):
+    """Change the sign-in address; asks for the password, and signs out every device."""
+
+    throttle_classes = [PasswordChangeThrottle]
+
+    @extend_schema(
+        summary="Change your email address (asks for your password, signs out every device)",
+        request=ChangeEmailSerializer,
+        responses={
+            HTTPStatus.OK: MeSerializer,
+            **error_responses(BAD_REQUEST, UNAUTHORIZED, UNSUPPORTED, TOO_MANY),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ChangeEmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_change_email(user=request.user, request=request, **serializer.validated_data)
+        return Response(MeSerializer(user.profile_or_default()).data)
 
 
 @extend_schema(tags=["me"])

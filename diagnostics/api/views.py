@@ -12,13 +12,14 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAcceptable, NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cardoc.exceptions import ConflictError, DomainError
 from cardoc.pagination import NewestFirstCursorPagination
+from cardoc.parsers import JSONParser
 from cardoc.serializers import ErrorSerializer
 from diagnostics import media
 from diagnostics.api.serializers import (

@@ -39,6 +39,7 @@ def assert_error_shape(response: Any, status: HTTPStatus, code: str) -> dict[str
         ("patch", "/api/v1/me"),
         ("delete", "/api/v1/me"),
         ("post", "/api/v1/me/password"),
+        ("post", "/api/v1/me/email"),
         ("get", "/api/v1/vehicles"),
         ("post", "/api/v1/vehicles"),
         ("get", SOME_VEHICLE),

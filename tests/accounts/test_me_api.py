@@ -246,7 +246,7 @@ def test_deleting_the_account_anonymises_it_and_erases_personal_data_with_the_fi
     assert old_events == 1  # the login above
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = bearer(session["access"]).delete(ME, HTTP_USER_AGENT="CarDocApp/1.0")
+        response = bearer(session["access"]).delete(ME, {"password": PASSWORD}, HTTP_USER_AGENT="CarDocApp/1.0")
 
     assert response.status_code == HTTPStatus.NO_CONTENT
     user = User.objects.get(pk=user_id)
@@ -286,17 +286,17 @@ def test_the_email_tried_in_failed_logins_is_scrubbed_when_the_account_closes(dr
     APIClient().post(LOGIN, {"email": driver.email, "password": "wrong-password"})
     session = log_in(driver.email)
 
-    assert bearer(session["access"]).delete(ME).status_code == HTTPStatus.NO_CONTENT
+    assert bearer(session["access"]).delete(ME, {"password": PASSWORD}).status_code == HTTPStatus.NO_CONTENT
 
     driver.refresh_from_db()
     failure = AuditEvent.objects.get(action="login", status="failure")
     assert failure.user is None
-    assert failure.details == {"email": driver.email}
+    assert failure.details == {"email": driver.email, "channel": "api"}
     assert not AuditEvent.objects.filter(details__email="driver@example.com").exists()
 
 
 def test_a_closed_accounts_email_can_register_again(driver: User, client_for: Callable[[User], APIClient]) -> None:
-    assert client_for(driver).delete(ME).status_code == HTTPStatus.NO_CONTENT
+    assert client_for(driver).delete(ME, {"password": PASSWORD}).status_code == HTTPStatus.NO_CONTENT
 
     response = APIClient().post("/api/v1/auth/register", {"email": "driver@example.com", "password": NEW_PASSWORD})
 
@@ -307,7 +307,7 @@ def test_a_closed_accounts_email_can_register_again(driver: User, client_for: Ca
 def test_a_mechanic_can_close_their_account_too(mechanic: User, client_for: Callable[[User], APIClient]) -> None:
     other = make_user("second.mechanic@example.com", role=Role.MECHANIC)
 
-    assert client_for(mechanic).delete(ME).status_code == HTTPStatus.NO_CONTENT
+    assert client_for(mechanic).delete(ME, {"password": PASSWORD}).status_code == HTTPStatus.NO_CONTENT
 
     mechanic.refresh_from_db()
     assert mechanic.status == AccountStatus.INACTIVE
