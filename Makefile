@@ -21,10 +21,10 @@ install: $(VENV)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-# Each loader is idempotent, so `make run` can seed on every start.
+# Each loader is idempotent and keeps edits made since seeding, so `make run` can seed on every start.
 seed: migrate
 	$(BIN)/python manage.py setup_schedules
-	$(BIN)/python manage.py load_catalog --demo
+	$(BIN)/python manage.py seed --demo
 	$(BIN)/python manage.py load_models
 
 run: seed

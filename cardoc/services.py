@@ -1,14 +1,18 @@
-"""Cross-cutting writes: the audit trail."""
+"""Cross-cutting writes: the audit trail and the seed content of every app."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
 from django.http import HttpRequest
 
+from cardoc.hooks import content_seeders
 from cardoc.middleware import client_ip, user_agent
 from cardoc.models import AuditAction, AuditEvent, AuditStatus
+from cardoc.seeding import UpsertCounts
 
 
 def audit_record(
@@ -33,3 +37,27 @@ def audit_record(
         ip_address=client_ip(request) if request is not None else None,
         user_agent=user_agent(request) if request is not None else "",
     )
+
+
+@dataclass
+class SeedReport:
+    """What one run of ``manage.py seed`` did, kind of row by kind of row."""
+
+    counts: dict[str, UpsertCounts] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return any(counts.changed for counts in self.counts.values())
+
+
+@transaction.atomic
+def content_seed(*, demo: bool = False) -> SeedReport:
+    """Run every app's seeder (``cardoc.hooks.content_seeders``), lowest layer first, in one transaction.
+
+    Each seeder creates what is missing and leaves alone what someone edited since it was seeded, so
+    ``make run`` can call this on every start. A bad file in any app loads nothing at all.
+    """
+    report = SeedReport()
+    for seeder in content_seeders:
+        report.counts.update(seeder(demo=demo))
+    return report

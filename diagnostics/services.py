@@ -559,3 +559,35 @@ def _requeue(condition: Q, record_id: UUID) -> bool:
         if done:
             _queue_analysis(record_id)
     return bool(done)
+
+
+# --- Closing an account -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_diagnostics_erase(*, user: User) -> None:
+    """Delete ``user``'s diagnostics, and their photos and recordings once the transaction has committed.
+
+    A ``cardoc.hooks.user_erasers`` receiver: the files go only after the commit, so a rollback never
+    leaves rows pointing at missing files.
+    """
+    records = DiagnosticRecord.objects.filter(user=user)
+    files = list(_private_files_of(records.only("id", "image", "audio")))
+    records.delete()
+    transaction.on_commit(lambda: _delete_files(files), robust=True)
+
+
+def _private_files_of(records: Iterable[DiagnosticRecord]) -> Iterable[tuple[Storage, str]]:
+    for record in records:
+        for field_file in (record.image, record.audio):
+            if field_file:
+                yield field_file.storage, field_file.name
+
+
+def _delete_files(files: list[tuple[Storage, str]]) -> None:
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except OSError:
+            # The rows are gone already; a file left behind is logged for staff, not worth a 500.
+            logger.exception("Could not delete %s of a closed account", name)

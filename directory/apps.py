@@ -2,8 +2,14 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from cardoc import hooks
+
 
 class DirectoryConfig(AppConfig):
     name = "directory"
     verbose_name = "Mechanics directory"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        hooks.content_seeders.register("directory.services.directory_seed")
+        hooks.user_erasers.register("directory.services.user_listings_release")

@@ -598,3 +598,13 @@ def calendar_feed_delete(*, user: User, request: HttpRequest | None = None) -> b
     if deleted:
         _audit(user=user, request=request, event="calendar_feed_deleted")
     return bool(deleted)
+
+
+# --- Closing an account -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_maintenance_erase(*, user: User) -> None:
+    """Delete ``user``'s notifications and maintenance records (a ``cardoc.hooks.user_erasers`` receiver)."""
+    Notification.objects.filter(user=user).delete()
+    MaintenanceRecord.objects.filter(user=user).delete()
