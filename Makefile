@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Development and tests may use the built-in development key; production sets DEBUG=false and SECRET_KEY.
+# Make's own steps run in development mode; production sets DEBUG=false and SECRET_KEY (see README).
 export DEBUG ?= true
 
 .PHONY: install run test lint migrate seed worker server benchmarks clean
@@ -18,7 +18,12 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-migrate: install
+# A development .env, written once and never overwritten, so `.venv/bin/python manage.py ...` works by hand.
+.env:
+	@umask 077 && printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env for development: DEBUG=true and a generated SECRET_KEY."
+
+migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
 
 # Each loader is idempotent and keeps edits made since seeding, so `make run` can seed on every start.
@@ -45,6 +50,7 @@ run: seed
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import models
 from django.utils import timezone
@@ -143,9 +143,9 @@ def upsert_by_key(
     rows = list(rows)
     scope = dict(scope or {})
     keys = [row[key] for row in rows]
-    stored = {getattr(obj, key): obj for obj in model.objects.filter(**scope, **{f"{key}__in": keys})}
+    stored = {getattr(obj, key): obj for obj in model._default_manager.filter(**scope, **{f"{key}__in": keys})}
     ledger = SeedLedger(model._meta.label_lower, keys=keys)
-    meta_fields = {name: model._meta.get_field(name) for name in fields}
+    meta_fields = {name: cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in fields}
     counts = UpsertCounts()
     result: dict[Any, ModelT] = {}
     for row in rows:

@@ -31,7 +31,8 @@ def audit_record(
         user = request.user
     return AuditEvent.objects.create(
         action=action,
-        user=user if user is not None and user.is_authenticated else None,
+        # Any AUTH_USER_MODEL instance; cardoc sits below accounts, so it cannot name accounts.User.
+        user=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
         status=status,
         details=details or {},
         ip_address=client_ip(request) if request is not None else None,

@@ -32,7 +32,8 @@ ICON_DIR = "catalog/icons"
 
 def read_seed(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
+        content: dict[str, Any] = json.load(handle)
+    return content
 
 
 def read_catalog_file() -> dict[str, Any]:

@@ -189,7 +189,7 @@ def _km_per_day(*, vehicle: Vehicle, done_on: date, reading: int) -> float:
         .values_list("completed_date", "odometer_km")
         .first()
     )
-    if oldest is not None:
+    if oldest is not None and oldest[0] is not None and oldest[1] is not None:
         pace = dates.km_per_day_between(
             earlier_day=oldest[0], earlier_km=oldest[1], later_day=done_on, later_km=reading
         )

@@ -44,20 +44,20 @@ def tutorials_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
 
     A tutorial, or its set of links, that staff edited since it was seeded is left as they made it.
     """
-    rows = [dict(row) for row in rows]
+    seeded = [dict(row) for row in rows]
     chosen_videos = dict(
-        Tutorial.objects.filter(slug__in=[row["slug"] for row in rows])
+        Tutorial.objects.filter(slug__in=[row["slug"] for row in seeded])
         .exclude(youtube_url__startswith=YOUTUBE_SEARCH_PREFIX)
         .values_list("slug", "youtube_url")
     )
-    for row in rows:
+    for row in seeded:
         row["youtube_url"] = chosen_videos.get(row["slug"], row["youtube_url"])
-    tutorials, counts = upsert_by_key(Tutorial, key="slug", rows=rows, fields=TUTORIAL_FIELDS)
+    tutorials, counts = upsert_by_key(Tutorial, key="slug", rows=seeded, fields=TUTORIAL_FIELDS)
 
-    lights = _ids_by_code(WarningLight, {code for row in rows for code in row["warning_lights"]})
-    sounds = _ids_by_code(EngineSound, {code for row in rows for code in row["engine_sounds"]})
-    wanted_lights = {row["slug"]: {lights[code] for code in row["warning_lights"]} for row in rows}
-    wanted_sounds = {row["slug"]: {sounds[code] for code in row["engine_sounds"]} for row in rows}
+    lights = _ids_by_code(WarningLight, {code for row in seeded for code in row["warning_lights"]})
+    sounds = _ids_by_code(EngineSound, {code for row in seeded for code in row["engine_sounds"]})
+    wanted_lights = {row["slug"]: {lights[code] for code in row["warning_lights"]} for row in seeded}
+    wanted_sounds = {row["slug"]: {sounds[code] for code in row["engine_sounds"]} for row in seeded}
     relinked, kept = _sync_links(
         TutorialWarningLight, target="warning_light", tutorials=tutorials, wanted=wanted_lights
     )
@@ -86,7 +86,7 @@ def _sync_links(
     Returns the slugs relinked and the slugs whose links were kept as staff left them.
     """
     current: dict[UUID, set[UUID]] = {tutorial.pk: set() for tutorial in tutorials.values()}
-    for tutorial_id, target_id in through.objects.filter(tutorial__in=current).values_list(
+    for tutorial_id, target_id in through._default_manager.filter(tutorial__in=current).values_list(
         "tutorial_id", f"{target}_id"
     ):
         current[tutorial_id].add(target_id)
@@ -103,8 +103,8 @@ def _sync_links(
             continue
         changed.add(slug)
         if have - want:
-            through.objects.filter(tutorial=tutorial, **{f"{target}_id__in": have - want}).delete()
+            through._default_manager.filter(tutorial=tutorial, **{f"{target}_id__in": have - want}).delete()
         to_add.extend(through(tutorial=tutorial, **{f"{target}_id": target_id}) for target_id in want - have)
-    through.objects.bulk_create(to_add)
+    through._default_manager.bulk_create(to_add)
     ledger.save()
     return changed, kept
