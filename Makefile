@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Development and tests may use the built-in development key; production sets DEBUG=false and SECRET_KEY.
+# Make's own steps run in development mode; production sets DEBUG=false and SECRET_KEY (see README).
 export DEBUG ?= true
 
 .PHONY: install run test lint migrate seed worker server benchmarks clean
@@ -18,14 +18,19 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-migrate: install
+# A development .env, written once and never overwritten, so `.venv/bin/python manage.py ...` works by hand.
+.env:
+	@umask 077 && printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env for development: DEBUG=true and a generated SECRET_KEY."
+
+migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 
-# Each loader is idempotent, so `make run` can seed on every start.
+# Each loader is idempotent and keeps edits made since seeding, so `make run` can seed on every start.
 seed: migrate
 	$(BIN)/python manage.py setup_schedules
-	$(BIN)/python manage.py load_catalog --demo
+	$(BIN)/python manage.py seed --demo
 	$(BIN)/python manage.py load_models
 
 run: seed
@@ -46,6 +51,7 @@ run: seed
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,7 +12,6 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -28,11 +26,9 @@ from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_pas
 from accounts.models import AccountStatus, RevokedAccessToken, Role, User, UserProfile, Vehicle
 from accounts.throttles import lockout_clear, lockout_record_failure, lockout_remaining
 from cardoc.exceptions import AuthenticationError, TooManyAttemptsError
+from cardoc.hooks import user_erasers
 from cardoc.models import AuditAction, AuditEvent, AuditStatus
 from cardoc.services import audit_record
-from diagnostics.models import DiagnosticRecord
-from directory.models import Mechanic
-from maintenance.models import MaintenanceRecord, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -275,7 +271,7 @@ def user_logout(*, user: User, refresh: str, access: Token | None = None, reques
     """
     invalid = ValidationError({"refresh": "This refresh token is invalid, expired or already revoked."})
     try:
-        token = RefreshToken(refresh)
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # the encoded string, as above
     except TokenError as exc:
         raise invalid from exc
     # Someone else's token gets the same answer as a bad one: logout is no oracle for stolen tokens.
@@ -369,14 +365,12 @@ def user_delete_account(*, user: User, request: AnyRequest | None = None) -> Non
     Audit events stay, detached from the account, with the old email scrubbed from their details.
     """
     old_email = user.email
-    files = list(_private_files_of(DiagnosticRecord.objects.filter(user=user).only("id", "image", "audio")))
 
-    Notification.objects.filter(user=user).delete()
-    MaintenanceRecord.objects.filter(user=user).delete()
-    DiagnosticRecord.objects.filter(user=user).delete()
+    # Each app above erases its own part (cardoc.hooks.user_erasers), highest first: their rows point here.
+    for erase in reversed(user_erasers):
+        erase(user=user)
     Vehicle.objects.filter(user=user).delete()
     UserProfile.objects.filter(user=user).delete()
-    Mechanic.owners.through.objects.filter(user=user).delete()
     UserObjectPermission.objects.filter(user=user).delete()
     user.groups.clear()
     user.user_permissions.clear()
@@ -404,7 +398,6 @@ def user_delete_account(*, user: User, request: AnyRequest | None = None) -> Non
         request=request,
         details={"anonymised_user_id": str(user.pk)},
     )
-    transaction.on_commit(lambda: _delete_files(files), robust=True)
 
 
 def sessions_revoke_on_password_change(*, user: User) -> None:
@@ -419,22 +412,6 @@ def sessions_revoke_on_password_change(*, user: User) -> None:
 def _revoke_refresh_tokens(user: User) -> None:
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)
-
-
-def _private_files_of(records: Iterable[DiagnosticRecord]) -> Iterable[tuple[Storage, str]]:
-    for record in records:
-        for field_file in (record.image, record.audio):
-            if field_file:
-                yield field_file.storage, field_file.name
-
-
-def _delete_files(files: list[tuple[Storage, str]]) -> None:
-    for storage, name in files:
-        try:
-            storage.delete(name)
-        except OSError:
-            # The rows are gone already; a file left behind is logged for staff, not worth a 500.
-            logger.exception("Could not delete %s of a closed account", name)
 
 
 # --- Profile --------------------------------------------------------------------------------------

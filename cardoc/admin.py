@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from cardoc.models import AppSetting, AuditEvent
+from cardoc.models import AppSetting, AuditEvent, SeededRow
 
 
 @admin.register(AppSetting)
@@ -33,3 +33,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["user__email", "ip_address", "user_agent"]
     list_select_related = ["user"]
     date_hierarchy = "timestamp"
+
+
+@admin.register(SeededRow)
+class SeededRowAdmin(ReadOnlyAdmin):
+    """What ``manage.py seed`` last wrote, per row: read-only, since the loader alone keeps it."""
+
+    list_display = ["kind", "key", "seeded_at"]
+    list_filter = ["kind"]
+    search_fields = ["key"]

@@ -173,3 +173,22 @@ class ContentVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} v{self.version}"
+class SeededRow(models.Model):
+    """What the seed loader last wrote into one row (or one row's links), so it can tell a person's edit.
+
+    ``digest`` fingerprints the seeded fields as they were written. When the row no longer matches it,
+    someone has edited the row since, and the loader leaves the row alone.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=64, help_text='What was seeded, e.g. "catalog.warninglight".')
+    key = models.CharField(max_length=255, help_text="The row's stable key in the seed file (code, slug, name).")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the seeded values as written.")
+    seeded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "key"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="seededrow_kind_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

@@ -1,15 +1,19 @@
-"""Cross-cutting writes: the audit trail and the public content version."""
+"""Cross-cutting writes: the audit trail, the seed content of every app and the public content version."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 
+from cardoc.hooks import content_seeders
 from cardoc.middleware import client_ip, user_agent
 from cardoc.models import AuditAction, AuditEvent, AuditStatus, ContentVersion
+from cardoc.seeding import UpsertCounts
 
 
 def audit_record(
@@ -28,7 +32,8 @@ def audit_record(
         user = request.user
     return AuditEvent.objects.create(
         action=action,
-        user=user if user is not None and user.is_authenticated else None,
+        # Any AUTH_USER_MODEL instance; cardoc sits below accounts, so it cannot name accounts.User.
+        user=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
         status=status,
         details=details or {},
         ip_address=client_ip(request) if request is not None else None,
@@ -40,3 +45,25 @@ def content_version_bump(*, scope: str = ContentVersion.Scope.CATALOG) -> None:
     """Mark every cached page of ``scope`` stale; runs in the caller's transaction, so it commits with the edit."""
     if not ContentVersion.objects.filter(scope=scope).update(version=F("version") + 1):
         ContentVersion.objects.get_or_create(scope=scope, defaults={"version": 1})
+@dataclass
+class SeedReport:
+    """What one run of ``manage.py seed`` did, kind of row by kind of row."""
+
+    counts: dict[str, UpsertCounts] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return any(counts.changed for counts in self.counts.values())
+
+
+@transaction.atomic
+def content_seed(*, demo: bool = False) -> SeedReport:
+    """Run every app's seeder (``cardoc.hooks.content_seeders``), lowest layer first, in one transaction.
+
+    Each seeder creates what is missing and leaves alone what someone edited since it was seeded, so
+    ``make run`` can call this on every start. A bad file in any app loads nothing at all.
+    """
+    report = SeedReport()
+    for seeder in content_seeders:
+        report.counts.update(seeder(demo=demo))
+    return report

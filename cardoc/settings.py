@@ -15,7 +15,9 @@ for _folder in ("", "static", "media"):
     (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# `make run` writes a development .env (DEBUG=true, a generated key) once, so manage.py works by hand too.
+# The environment wins over the file; CARDOC_ENV_FILE names another file (tests use it to read none).
+environ.Env.read_env(env.str("CARDOC_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -23,7 +25,10 @@ _DEV_SECRET_KEY = "django-insecure-cardoc-development-key-never-use-in-productio
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. For development, run `make run` once (it writes a .env "
+            "with DEBUG=true and a generated key) or set DEBUG=true."
+        )
     SECRET_KEY = _DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])

@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from catalog.models import EngineSound, WarningLight
-from tutorials.admin import TutorialEngineSoundInline, TutorialWarningLightInline
 
 
 @admin.register(WarningLight)
@@ -14,7 +13,6 @@ class WarningLightAdmin(admin.ModelAdmin):
     list_filter = ["severity", "colour", "manufacturer"]
     search_fields = ["code", "name", "description"]
     readonly_fields = ["icon_preview", "created_at", "updated_at"]
-    inlines = [TutorialWarningLightInline]
 
     @admin.display(description="Icon")
     def icon_preview(self, obj: WarningLight) -> str:
@@ -29,4 +27,3 @@ class EngineSoundAdmin(admin.ModelAdmin):
     list_filter = ["sound_type", "severity"]
     search_fields = ["code", "name", "description"]
     readonly_fields = ["created_at", "updated_at"]
-    inlines = [TutorialEngineSoundInline]

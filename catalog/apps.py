@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from cardoc import hooks
+
 
 class CatalogConfig(AppConfig):
     name = "catalog"
@@ -13,3 +15,4 @@ class CatalogConfig(AppConfig):
         from cardoc.public_cache import watch_public_content
 
         watch_public_content("catalog.WarningLight", "catalog.EngineSound")
+        hooks.content_seeders.register("catalog.services.catalog_seed")

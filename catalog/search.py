@@ -18,13 +18,14 @@ from __future__ import annotations
 import re
 from functools import reduce
 from operator import or_
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connections, models
 from django.db.models.expressions import RawSQL
 
-ModelT = TypeVar("ModelT", bound=models.Model)
+# Any queryset of a searchable model; the search keeps its class (WarningLightQuerySet stays one).
+QS = TypeVar("QS", bound=models.QuerySet[Any])
 
 MAX_TERMS = 12
 RANK_ALIAS = "search_rank"
@@ -55,7 +56,7 @@ def fts_table(model: type[models.Model]) -> str:
     return f"{model._meta.db_table}_fts"
 
 
-def ranked_search(queryset: models.QuerySet[ModelT], text: str) -> models.QuerySet[ModelT]:
+def ranked_search(queryset: QS, text: str) -> QS:
     """``queryset`` narrowed to the documents matching ``text``, best first, annotated with ``search_rank``."""
     words = search_terms(text)
     if not words:
@@ -66,7 +67,7 @@ def ranked_search(queryset: models.QuerySet[ModelT], text: str) -> models.QueryS
     return _matching(queryset, words, any_word=True)
 
 
-def _matching(queryset: models.QuerySet[ModelT], words: list[str], *, any_word: bool) -> models.QuerySet[ModelT]:
+def _matching(queryset: QS, words: list[str], *, any_word: bool) -> QS:
     vendor = connections[queryset.db].vendor
     if vendor == "postgresql":
         return _postgresql(queryset, words, any_word=any_word)
@@ -75,7 +76,7 @@ def _matching(queryset: models.QuerySet[ModelT], words: list[str], *, any_word: 
     raise NotImplementedError(f"Full-text search is not set up for {vendor}.")
 
 
-def _postgresql(queryset: models.QuerySet[ModelT], words: list[str], *, any_word: bool) -> models.QuerySet[ModelT]:
+def _postgresql(queryset: QS, words: list[str], *, any_word: bool) -> QS:
     table = connections[queryset.db].ops.quote_name(queryset.model._meta.db_table)
     # The SQL is our constant plus a quoted table name; the user's words only ever travel as parameters.
     document = RawSQL(_PG_DOCUMENT.format(t=table), [], output_field=SearchVectorField())  # noqa: S611
@@ -91,7 +92,7 @@ def _postgresql(queryset: models.QuerySet[ModelT], words: list[str], *, any_word
     )
 
 
-def _sqlite(queryset: models.QuerySet[ModelT], words: list[str], *, any_word: bool) -> models.QuerySet[ModelT]:
+def _sqlite(queryset: QS, words: list[str], *, any_word: bool) -> QS:
     # Each word becomes a quoted FTS5 string, so nothing the user types is read as query syntax.
     quoted = [f'"{word}"' for word in words]
     match = (" OR " if any_word else " ").join(quoted)

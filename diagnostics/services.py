@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO, cast
 from uuid import UUID
 
 from django.conf import settings
@@ -63,20 +63,26 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def _binary(file: File[Any]) -> BinaryIO:
+    # Django's File proxies every method of the binary file it wraps; the stubs do not say so.
+    return cast(BinaryIO, file)
+
+
 def _checked_image(file: UploadedFile) -> MediaKind:
-    if file.size > media.IMAGE_MAX_BYTES:
+    size = file.size or 0
+    if size > media.IMAGE_MAX_BYTES:
         raise ValidationError(
-            {"image": f"The photo is {_megabytes(file.size)}; the limit is {_megabytes(media.IMAGE_MAX_BYTES)}."}
+            {"image": f"The photo is {_megabytes(size)}; the limit is {_megabytes(media.IMAGE_MAX_BYTES)}."}
         )
-    kind = sniff_file(file)
+    kind = sniff_file(_binary(file))
     if kind is None or not kind.is_image:
         raise ValidationError({"image": "The photo must be a JPEG, PNG or WebP image."})
     # The header alone tells the size, so a decompression bomb is refused before anything decodes it.
-    if media.image_too_large(file):
+    if media.image_too_large(_binary(file)):
         limit = media.IMAGE_MAX_PIXELS // 1_000_000
         raise ValidationError({"image": f"The photo has more than {limit} megapixels; please send a smaller one."})
     try:
-        inference.probe_image(file)
+        inference.probe_image(_binary(file))
     except MediaError as exc:
         raise ValidationError({"image": "The photo is damaged or is not a JPEG, PNG or WebP image."}) from exc
     finally:
@@ -85,15 +91,16 @@ def _checked_image(file: UploadedFile) -> MediaKind:
 
 
 def _checked_audio(file: UploadedFile) -> MediaKind:
-    if file.size > media.AUDIO_MAX_BYTES:
+    size = file.size or 0
+    if size > media.AUDIO_MAX_BYTES:
         raise ValidationError(
-            {"audio": f"The recording is {_megabytes(file.size)}; the limit is {_megabytes(media.AUDIO_MAX_BYTES)}."}
+            {"audio": f"The recording is {_megabytes(size)}; the limit is {_megabytes(media.AUDIO_MAX_BYTES)}."}
         )
-    kind = sniff_file(file)
+    kind = sniff_file(_binary(file))
     if kind is None or not kind.is_audio:
         raise ValidationError({"audio": "The recording must be a WAV, MP3, M4A, AAC, OGG or FLAC file."})
     try:
-        inference.probe_audio(file)
+        inference.probe_audio(_binary(file))
     except MediaError as exc:
         # The decoder's messages are written for the driver ("too short: at least 0.5 s").
         raise ValidationError({"audio": str(exc)}) from exc
@@ -287,8 +294,8 @@ def _sound_span(verdict: inference.SoundVerdict, duration_s: float) -> tuple[flo
     return (start, end if end > start else start + 0.001)
 
 
-def _open_media(field_file: FieldFile) -> File:
-    if not field_file:
+def _open_media(field_file: FieldFile) -> File[Any]:
+    if not field_file or not field_file.name:
         raise FileNotFoundError("The diagnostic has no file of this kind.")
     return field_file.storage.open(field_file.name, "rb")
 
@@ -300,7 +307,7 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
     started = time.perf_counter()
     if record.diagnostic_type in NEEDS_IMAGE:
         with _open_media(record.image) as file:
-            dashboard = inference.analyze_dashboard(file, routing_key=routing_key)
+            dashboard = inference.analyze_dashboard(_binary(file), routing_key=routing_key)
         outcome.model_ids.append(dashboard.model.id)
         outcome.lights = [
             _Finding(code=d.code, confidence=_clamp01(d.confidence), model_id=dashboard.model.id, box=_box(d.box))
@@ -316,7 +323,7 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
         }
     if record.diagnostic_type in NEEDS_AUDIO:
         with _open_media(record.audio) as file:
-            engine = inference.analyze_engine_sound(file, routing_key=routing_key)
+            engine = inference.analyze_engine_sound(_binary(file), routing_key=routing_key)
         verdict = engine.verdict
         outcome.model_ids.append(engine.model.id)
         if verdict.code != UNKNOWN_SOUND:
@@ -395,7 +402,7 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
             )
             for finding, light, sound in linked
         )
-        locked.ml_models.set(outcome.model_ids)
+        locked.ml_models.set(outcome.model_ids)  # type: ignore[arg-type]  # primary keys; the stubs know int ones
         locked.status = DiagnosticStatus.COMPLETED
         locked.error_message = ""
         locked.finished_at = now
@@ -559,3 +566,35 @@ def _requeue(condition: Q, record_id: UUID) -> bool:
         if done:
             _queue_analysis(record_id)
     return bool(done)
+
+
+# --- Closing an account -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_diagnostics_erase(*, user: User) -> None:
+    """Delete ``user``'s diagnostics, and their photos and recordings once the transaction has committed.
+
+    A ``cardoc.hooks.user_erasers`` receiver: the files go only after the commit, so a rollback never
+    leaves rows pointing at missing files.
+    """
+    records = DiagnosticRecord.objects.filter(user=user)
+    files = list(_private_files_of(records.only("id", "image", "audio")))
+    records.delete()
+    transaction.on_commit(lambda: _delete_files(files), robust=True)
+
+
+def _private_files_of(records: Iterable[DiagnosticRecord]) -> Iterable[tuple[Storage, str]]:
+    for record in records:
+        for field_file in (record.image, record.audio):
+            if field_file:
+                yield field_file.storage, field_file.name
+
+
+def _delete_files(files: list[tuple[Storage, str]]) -> None:
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except OSError:
+            # The rows are gone already; a file left behind is logged for staff, not worth a 500.
+            logger.exception("Could not delete %s of a closed account", name)

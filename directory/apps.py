@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from cardoc import hooks
+
 
 class DirectoryConfig(AppConfig):
     name = "directory"
@@ -13,3 +15,5 @@ class DirectoryConfig(AppConfig):
         from cardoc.public_cache import watch_public_content
 
         watch_public_content("directory.Service")
+        hooks.content_seeders.register("directory.services.directory_seed")
+        hooks.user_erasers.register("directory.services.user_listings_release")

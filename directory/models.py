@@ -5,7 +5,7 @@ import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -114,7 +114,8 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
     def editable_by(self, user: Any) -> MechanicQuerySet:
         """Listings ``user`` may edit: their own (object permission), or all of them for staff with the
         model-wide permission."""
-        return get_objects_for_user(user, CHANGE_PERMISSION, klass=self)
+        # Guardian filters the queryset it is given, so what comes back is still a MechanicQuerySet.
+        return cast(MechanicQuerySet, get_objects_for_user(user, CHANGE_PERMISSION, klass=self))
 
     def offering(self, service: str) -> MechanicQuerySet:
         """Listings that offer a service, given by its id or by its name (any case)."""
@@ -146,7 +147,7 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
         )
 
     def open_at(self, moment: datetime, *, is_open: bool = True) -> MechanicQuerySet:
-        return self.with_open_flag(moment).filter(is_open=is_open)
+        return self.with_open_flag(moment).filter(is_open=is_open)  # type: ignore[misc]  # an annotation
 
     def nearby(self, *, latitude: float, longitude: float, radius_km: float) -> MechanicQuerySet:
         """Listings within ``radius_km`` of the point, nearest first, annotated with ``distance_km``.
@@ -183,7 +184,7 @@ def bounding_box(*, latitude: float, longitude: float, radius_km: float) -> mode
     return box & models.Q(longitude__gte=lng_min, longitude__lte=lng_max)
 
 
-def haversine_km(*, latitude: float, longitude: float) -> models.Func:
+def haversine_km(*, latitude: float, longitude: float) -> models.Expression:
     """Great-circle distance in km from the point to each row, as an SQL expression (PostgreSQL and SQLite)."""
     lat0 = math.radians(latitude)
     lat = Radians("latitude")
@@ -223,7 +224,9 @@ class Mechanic(models.Model):
     rating_count = models.PositiveIntegerField(default=0)
     verified = models.BooleanField(default=False)
     is_demo = models.BooleanField(default=False, help_text="Fictional listing loaded for development and demos.")
-    services = models.ManyToManyField(Service, through="MechanicService", related_name="mechanics", blank=True)
+    services: models.ManyToManyField[Service, MechanicService] = models.ManyToManyField(
+        Service, through="MechanicService", related_name="mechanics", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

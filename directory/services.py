@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -18,10 +19,12 @@ from rest_framework import status
 from accounts.models import Role, User
 from cardoc.exceptions import DomainError
 from cardoc.models import AuditAction
+from cardoc.seeding import Decision, SeedLedger, UpsertCounts, upsert_by_key
 from cardoc.services import audit_record
-from catalog.seeding import UpsertCounts, upsert_by_key
+from catalog.services import read_catalog_file, read_seed
 from directory.models import CHANGE_PERMISSION, WEEKDAYS, Mechanic, MechanicService, Review, Service
 
+DEMO_DIRECTORY_FILE = Path(__file__).resolve().parent / "seed" / "demo_mechanics.json"
 SERVICE_FIELDS = ("category", "description", "cost_min", "cost_max", "currency")
 DEMO_MECHANIC_FIELDS = (
     "phone",
@@ -51,6 +54,15 @@ class OwnListingError(DomainError):
 
 
 @transaction.atomic
+def directory_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
+    """Seed the catalog's services and, with ``demo``, the fictional garages (a ``content_seeders`` receiver)."""
+    counts = {"services": services_upsert(rows=read_catalog_file()["services"])}
+    if demo:
+        counts["demo mechanics"] = demo_mechanics_upsert(rows=read_seed(DEMO_DIRECTORY_FILE)["mechanics"])
+    return counts
+
+
+@transaction.atomic
 def services_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
     """Create or update catalog services by name."""
     _, counts = upsert_by_key(Service, key="name", rows=rows, fields=SERVICE_FIELDS)
@@ -61,7 +73,8 @@ def services_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
 def demo_mechanics_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
     """Create or update the demo listings by business name (demo rows only) and their priced services.
 
-    A real listing that happens to share a demo garage's name is never matched or changed.
+    A real listing that happens to share a demo garage's name is never matched or changed. A listing, or
+    its priced services, that its mechanic or staff edited since it was seeded keeps their edits.
     """
     rows = list(rows)
     mechanics, counts = upsert_by_key(
@@ -75,12 +88,27 @@ def demo_mechanics_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
     stored: dict[UUID, dict[UUID, MechanicService]] = {mechanic.pk: {} for mechanic in mechanics.values()}
     for offering in MechanicService.objects.filter(mechanic__in=stored):
         stored[offering.mechanic_id][offering.service_id] = offering
+    ledger = SeedLedger("directory.mechanicservice", keys=mechanics)
     for row in rows:
         mechanic = mechanics[row["business_name"]]
         wanted = {service_ids[offer["name"]]: Decimal(offer["price"]) for offer in row["services"]}
-        if _offerings_apply(mechanic=mechanic, stored=stored[mechanic.pk], wanted=wanted):
+        have = stored[mechanic.pk]
+        decision = ledger.decide(
+            row["business_name"],
+            current=_offerings_text({sid: offering.price for sid, offering in have.items()}),
+            wanted=_offerings_text(wanted),
+            missing=not have,
+        )
+        if decision is Decision.KEEP:
+            counts.kept += 1
+        elif decision is Decision.WRITE and _offerings_apply(mechanic=mechanic, stored=have, wanted=wanted):
             counts.relinked += 1
+    ledger.save()
     return counts
+
+
+def _offerings_text(prices: Mapping[UUID, Decimal | None]) -> dict[str, str | None]:
+    return {str(sid): None if price is None else str(Decimal(price).quantize(CENT)) for sid, price in prices.items()}
 
 
 def _offerings_apply(
@@ -228,3 +256,16 @@ def mechanic_listing_update(
             },
         )
     return locked
+
+
+# --------------------------------------------------------------------------- closing an account
+
+
+@transaction.atomic
+def user_listings_release(*, user: User) -> None:
+    """Remove ``user`` from the owners of every listing (a ``cardoc.hooks.user_erasers`` receiver).
+
+    The listings stay: they belong to the garage, not to the closed account. Reviews stay too, since they
+    point at the anonymised account row.
+    """
+    Mechanic.owners.through.objects.filter(user=user).delete()

@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from cardoc import hooks
+
 
 class MaintenanceConfig(AppConfig):
     name = "maintenance"
     verbose_name = "Maintenance"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        hooks.user_erasers.register("maintenance.services.user_maintenance_erase")

@@ -189,7 +189,7 @@ def _km_per_day(*, vehicle: Vehicle, done_on: date, reading: int) -> float:
         .values_list("completed_date", "odometer_km")
         .first()
     )
-    if oldest is not None:
+    if oldest is not None and oldest[0] is not None and oldest[1] is not None:
         pace = dates.km_per_day_between(
             earlier_day=oldest[0], earlier_km=oldest[1], later_day=done_on, later_km=reading
         )
@@ -598,3 +598,13 @@ def calendar_feed_delete(*, user: User, request: HttpRequest | None = None) -> b
     if deleted:
         _audit(user=user, request=request, event="calendar_feed_deleted")
     return bool(deleted)
+
+
+# --- Closing an account -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_maintenance_erase(*, user: User) -> None:
+    """Delete ``user``'s notifications and maintenance records (a ``cardoc.hooks.user_erasers`` receiver)."""
+    Notification.objects.filter(user=user).delete()
+    MaintenanceRecord.objects.filter(user=user).delete()

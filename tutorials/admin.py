@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from catalog.admin import EngineSoundAdmin, WarningLightAdmin
+from catalog.models import EngineSound, WarningLight
 from tutorials.models import Tutorial, TutorialEngineSound, TutorialWarningLight
 
 
@@ -41,3 +43,18 @@ class TutorialEngineSoundAdmin(admin.ModelAdmin):
     search_fields = ["tutorial__title", "engine_sound__code"]
     autocomplete_fields = ["tutorial", "engine_sound"]
     list_select_related = ["tutorial", "engine_sound"]
+
+
+# The catalog sits below tutorials and cannot import them, so tutorials add their inlines to its pages.
+class WarningLightWithTutorialsAdmin(WarningLightAdmin):
+    inlines = [*WarningLightAdmin.inlines, TutorialWarningLightInline]
+
+
+class EngineSoundWithTutorialsAdmin(EngineSoundAdmin):
+    inlines = [*EngineSoundAdmin.inlines, TutorialEngineSoundInline]
+
+
+admin.site.unregister(WarningLight)
+admin.site.register(WarningLight, WarningLightWithTutorialsAdmin)
+admin.site.unregister(EngineSound)
+admin.site.register(EngineSound, EngineSoundWithTutorialsAdmin)

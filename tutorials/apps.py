@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from cardoc import hooks
+
 
 class TutorialsConfig(AppConfig):
     name = "tutorials"
@@ -13,3 +15,4 @@ class TutorialsConfig(AppConfig):
         from cardoc.public_cache import watch_public_content
 
         watch_public_content("tutorials.Tutorial", "tutorials.TutorialWarningLight", "tutorials.TutorialEngineSound")
+        hooks.content_seeders.register("tutorials.services.tutorials_seed")

@@ -36,10 +36,10 @@ class Tutorial(models.Model):
     duration_seconds = models.PositiveIntegerField()
     difficulty = models.CharField(max_length=16, choices=Difficulty, default=Difficulty.BEGINNER)
     view_count = models.PositiveIntegerField(default=0)
-    warning_lights = models.ManyToManyField(
+    warning_lights: models.ManyToManyField[WarningLight, TutorialWarningLight] = models.ManyToManyField(
         WarningLight, through="TutorialWarningLight", related_name="tutorials", blank=True
     )
-    engine_sounds = models.ManyToManyField(
+    engine_sounds: models.ManyToManyField[EngineSound, TutorialEngineSound] = models.ManyToManyField(
         EngineSound, through="TutorialEngineSound", related_name="tutorials", blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,4 @@
-"""Writes for tutorials: the seed upsert and the view counter."""
+"""Writes for tutorials: their part of ``manage.py seed`` and the view counter."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
 
+from cardoc.seeding import Decision, SeedLedger, UpsertCounts, upsert_by_key
 from catalog.models import EngineSound, WarningLight
-from catalog.seeding import UpsertCounts, upsert_by_key
+from catalog.services import read_catalog_file
 from tutorials.models import Tutorial, TutorialEngineSound, TutorialWarningLight
 
 TUTORIAL_FIELDS = ("title", "description", "youtube_url", "duration_seconds", "difficulty")
@@ -32,25 +33,39 @@ def tutorial_record_view(*, tutorial: Tutorial) -> Tutorial:
 
 
 @transaction.atomic
+def tutorials_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
+    """Seed the curated tutorials of ``catalog/seed/catalog.json`` (a ``cardoc.hooks.content_seeders`` receiver)."""
+    return {"tutorials": tutorials_upsert(rows=read_catalog_file()["tutorials"])}
+
+
+@transaction.atomic
 def tutorials_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
-    """Create or update tutorials by slug, and make their light and sound links match ``rows`` exactly."""
-    rows = [dict(row) for row in rows]
+    """Create or update tutorials by slug, and make their light and sound links match ``rows`` exactly.
+
+    A tutorial, or its set of links, that staff edited since it was seeded is left as they made it.
+    """
+    seeded = [dict(row) for row in rows]
     chosen_videos = dict(
-        Tutorial.objects.filter(slug__in=[row["slug"] for row in rows])
+        Tutorial.objects.filter(slug__in=[row["slug"] for row in seeded])
         .exclude(youtube_url__startswith=YOUTUBE_SEARCH_PREFIX)
         .values_list("slug", "youtube_url")
     )
-    for row in rows:
+    for row in seeded:
         row["youtube_url"] = chosen_videos.get(row["slug"], row["youtube_url"])
-    tutorials, counts = upsert_by_key(Tutorial, key="slug", rows=rows, fields=TUTORIAL_FIELDS)
+    tutorials, counts = upsert_by_key(Tutorial, key="slug", rows=seeded, fields=TUTORIAL_FIELDS)
 
-    lights = _ids_by_code(WarningLight, {code for row in rows for code in row["warning_lights"]})
-    sounds = _ids_by_code(EngineSound, {code for row in rows for code in row["engine_sounds"]})
-    wanted_lights = {row["slug"]: {lights[code] for code in row["warning_lights"]} for row in rows}
-    wanted_sounds = {row["slug"]: {sounds[code] for code in row["engine_sounds"]} for row in rows}
-    relinked = _sync_links(TutorialWarningLight, target="warning_light", tutorials=tutorials, wanted=wanted_lights)
-    relinked |= _sync_links(TutorialEngineSound, target="engine_sound", tutorials=tutorials, wanted=wanted_sounds)
-    counts.relinked = len(relinked)
+    lights = _ids_by_code(WarningLight, {code for row in seeded for code in row["warning_lights"]})
+    sounds = _ids_by_code(EngineSound, {code for row in seeded for code in row["engine_sounds"]})
+    wanted_lights = {row["slug"]: {lights[code] for code in row["warning_lights"]} for row in seeded}
+    wanted_sounds = {row["slug"]: {sounds[code] for code in row["engine_sounds"]} for row in seeded}
+    relinked, kept = _sync_links(
+        TutorialWarningLight, target="warning_light", tutorials=tutorials, wanted=wanted_lights
+    )
+    more_relinked, more_kept = _sync_links(
+        TutorialEngineSound, target="engine_sound", tutorials=tutorials, wanted=wanted_sounds
+    )
+    counts.relinked = len(relinked | more_relinked)
+    counts.kept += len(kept | more_kept)
     return counts
 
 
@@ -65,22 +80,31 @@ def _ids_by_code(model: type[WarningLight] | type[EngineSound], codes: set[str])
 
 def _sync_links(
     through: type[models.Model], *, target: str, tutorials: Mapping[str, Tutorial], wanted: Mapping[str, set[UUID]]
-) -> set[str]:
-    """Add and remove link rows so each tutorial links to exactly ``wanted[slug]``; return the slugs changed."""
+) -> tuple[set[str], set[str]]:
+    """Add and remove link rows so each tutorial links to exactly ``wanted[slug]``, unless staff changed them.
+
+    Returns the slugs relinked and the slugs whose links were kept as staff left them.
+    """
     current: dict[UUID, set[UUID]] = {tutorial.pk: set() for tutorial in tutorials.values()}
-    for tutorial_id, target_id in through.objects.filter(tutorial__in=current).values_list(
+    for tutorial_id, target_id in through._default_manager.filter(tutorial__in=current).values_list(
         "tutorial_id", f"{target}_id"
     ):
         current[tutorial_id].add(target_id)
+    ledger = SeedLedger(through._meta.label_lower, keys=tutorials)
     to_add: list[models.Model] = []
     changed: set[str] = set()
+    kept: set[str] = set()
     for slug, tutorial in tutorials.items():
         have, want = current[tutorial.pk], wanted[slug]
-        if have == want:
+        decision = ledger.decide(slug, current=sorted(map(str, have)), wanted=sorted(map(str, want)), missing=not have)
+        if decision is Decision.KEEP:
+            kept.add(slug)
+        if decision is not Decision.WRITE:
             continue
         changed.add(slug)
         if have - want:
-            through.objects.filter(tutorial=tutorial, **{f"{target}_id__in": have - want}).delete()
+            through._default_manager.filter(tutorial=tutorial, **{f"{target}_id__in": have - want}).delete()
         to_add.extend(through(tutorial=tutorial, **{f"{target}_id": target_id}) for target_id in want - have)
-    through.objects.bulk_create(to_add)
-    return changed
+    through._default_manager.bulk_create(to_add)
+    ledger.save()
+    return changed, kept

@@ -4,7 +4,21 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import EngineSound, WarningLight
-from tutorials.api.serializers import TutorialSummarySerializer
+
+
+class LinkedTutorialSerializer(serializers.Serializer):
+    """A tutorial as listed under the light or sound it explains.
+
+    Read through the entry's ``tutorials`` relation, which the tutorials app adds: the catalog sits below
+    tutorials and does not import them.
+    """
+
+    id = serializers.UUIDField(read_only=True)
+    slug = serializers.SlugField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    youtube_url = serializers.URLField(read_only=True)
+    duration_seconds = serializers.IntegerField(read_only=True)
+    difficulty = serializers.CharField(read_only=True, help_text="beginner, intermediate or advanced.")
 
 
 class WarningLightSerializer(serializers.ModelSerializer):
@@ -36,7 +50,7 @@ class WarningLightSerializer(serializers.ModelSerializer):
 
 
 class WarningLightDetailSerializer(WarningLightSerializer):
-    tutorials = TutorialSummarySerializer(many=True, read_only=True)
+    tutorials = LinkedTutorialSerializer(many=True, read_only=True)
 
     class Meta(WarningLightSerializer.Meta):
         fields = [*WarningLightSerializer.Meta.fields, "tutorials"]
@@ -62,7 +76,7 @@ class EngineSoundSerializer(serializers.ModelSerializer):
 
 
 class EngineSoundDetailSerializer(EngineSoundSerializer):
-    tutorials = TutorialSummarySerializer(many=True, read_only=True)
+    tutorials = LinkedTutorialSerializer(many=True, read_only=True)
 
     class Meta(EngineSoundSerializer.Meta):
         fields = [*EngineSoundSerializer.Meta.fields, "tutorials"]

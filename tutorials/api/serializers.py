@@ -5,14 +5,6 @@ from rest_framework import serializers
 from tutorials.models import Tutorial
 
 
-class TutorialSummarySerializer(serializers.ModelSerializer):
-    """A tutorial as listed under the light or sound it explains."""
-
-    class Meta:
-        model = Tutorial
-        fields = ["id", "slug", "title", "youtube_url", "duration_seconds", "difficulty"]
-
-
 class TutorialSerializer(serializers.ModelSerializer):
     warning_lights = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="code", help_text="Codes of the warning lights it explains."

@@ -1,0 +1,59 @@
+"""Hooks: how a lower app asks the apps above it to do their part, without importing them.
+
+``cardoc`` defines each hook here; every app that has a part registers one function on it in its
+``AppConfig.ready()``. Receivers run in registration order, which is ``INSTALLED_APPS`` order (lowest layer
+first), unless the caller says otherwise. They are registered by dotted path, like the tasks we enqueue,
+and imported on first use: ``ready()`` runs for every ``manage.py`` call, and a service module may pull in
+torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from cardoc.seeding import UpsertCounts
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Hook(Generic[F]):
+    """A named list of functions, one per app that takes part."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._paths: list[str] = []
+
+    def register(self, path: str) -> None:
+        """Add the function at dotted ``path`` (once: a second ``ready()`` in one process is harmless)."""
+        if path not in self._paths:
+            self._paths.append(path)
+
+    @property
+    def paths(self) -> list[str]:
+        return list(self._paths)
+
+    def __iter__(self) -> Iterator[F]:
+        return (cast(F, import_string(path)) for path in self.paths)
+
+    def __reversed__(self) -> Iterator[F]:
+        return (cast(F, import_string(path)) for path in reversed(self.paths))
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.name}: {', '.join(self._paths) or 'no receivers'}>"
+
+
+# Erase everything an app keeps about ``user`` (a closing account), inside the caller's transaction.
+# Files are removed with transaction.on_commit, so a rollback never leaves rows pointing at missing files.
+# Called highest layer first, since higher apps' rows point at lower ones.
+UserEraser = Callable[..., None]  # (*, user: User) -> None
+user_erasers: Hook[UserEraser] = Hook("user_erasers")
+
+# Create the app's seed content (``manage.py seed``): what is missing is created, and a row edited since it
+# was seeded is left alone. Called lowest layer first, since seeded rows link to lower ones. Returns counts
+# per kind of row, for the command's report.
+ContentSeeder = Callable[..., "Mapping[str, UpsertCounts]"]  # (*, demo: bool) -> {kind: counts}
+content_seeders: Hook[ContentSeeder] = Hook("content_seeders")
