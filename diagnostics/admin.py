@@ -315,7 +315,8 @@ class DiagnosticResultAdmin(admin.ModelAdmin):
     search_fields = ["record__user__email", "record__id"]
     raw_id_fields = ["record"]
     list_select_related = ["record", "record__user"]
-    readonly_fields = ["record", "urgency", "overall_confidence", "analysis", "created_at"]
+    fields = ["record", "urgency", "confidence", "analysis", "created_at"]
+    readonly_fields = fields
     inlines = [DetectionInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
