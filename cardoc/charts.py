@@ -51,7 +51,7 @@ def bar_chart(
     if not items:
         return _svg(width, 24, f'<text x="0" y="16" font-size="12" fill="{MUTED}">No data yet.</text>', label)
     names = [name for name, _ in items]
-    name_width = _label_width(names)
+    name_width = _label_width(names, maximum=width * 0.55)
     value_width = 56
     plot = max(40.0, width - name_width - value_width)
     top = maximum if maximum is not None else max(value for _, value in items)
@@ -117,9 +117,11 @@ def stacked_bar(segments: Sequence[Segment], *, label: str, width: int = 420, he
 
 
 def _heat_colour(share: float) -> str:
-    # White (nothing) to the admin's blue (everything), linearly per channel.
+    # White (nothing) to the admin's blue (everything). The square root lifts the small shares, so that a
+    # 5% confusion is visible next to a 95% diagonal.
     low, high = (255, 255, 255), (32, 76, 112)
-    r, g, b = (round(lo + (hi - lo) * share) for lo, hi in zip(low, high, strict=True))
+    level = min(max(share, 0.0), 1.0) ** 0.5
+    r, g, b = (round(lo + (hi - lo) * level) for lo, hi in zip(low, high, strict=True))
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
@@ -159,7 +161,17 @@ def heatmap(labels: Sequence[str], matrix: Sequence[Sequence[float]], *, label: 
         f'<text x="{name_width + size / 2:.1f}" y="{top + size + 16:.1f}" font-size="11" text-anchor="middle" '
         f'fill="currentColor">predicted class → (rows: true class, each row sums to 100%)</text>'
     )
-    return _svg(name_width + size + 8, top + size + 24, "".join(parts), label)
+    legend_y = top + size + 28
+    for step, share in enumerate((0.0, 0.05, 0.25, 0.5, 1.0)):
+        x = name_width + step * 56
+        parts.append(
+            f'<rect x="{x:.1f}" y="{legend_y}" width="12" height="12" fill="{_heat_colour(share)}" '
+            f'stroke="{MUTED}" stroke-width="0.5"/><text x="{x + 16:.1f}" y="{legend_y + 10}" font-size="10" '
+            f'fill="currentColor">{share:.0%}</text>'
+        )
+    # Rotated column labels lean right, past the last column.
+    right = max(8.0, (name_width - 6) * 0.5)
+    return _svg(name_width + size + right, legend_y + 18, "".join(parts), label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +188,7 @@ class Box:
 def boxes_over_image(image_url: str, *, width: int, height: int, boxes: Sequence[Box], label: str) -> SafeString:
     """The image with each box outlined and labelled, in the image's own pixel coordinates."""
     stroke = max(2.0, min(width, height) / 200)
-    font = max(12.0, min(width, height) / 30)
+    font = max(12.0, min(width, height) / 48)
     parts = [f'<image href="{escape(image_url)}" x="0" y="0" width="{width}" height="{height}"/>']
     for index, box in enumerate(boxes):
         colour = PALETTE[index % len(PALETTE)]

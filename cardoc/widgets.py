@@ -53,7 +53,7 @@ class TextListWidget(forms.Widget):
         )
         return format_html(
             '<div class="console-list-widget" id="{}"><ol>{}</ol>'
-            '<p class="help">One per line, in the order drivers should read them. Empty a line to remove it; '
+            '<p class="console-help">One per line, in the order drivers should read them. Empty a line to remove it; '
             "save to get more empty lines.</p></div>",
             base_id,
             inputs,
@@ -137,7 +137,10 @@ class WeeklyHoursWidget(forms.Widget):
         header = format_html_join(
             "",
             "<th>{}</th><th>{}</th>",
-            ((f"Opens{'' if span == 0 else ' again'}", "Closes") for span in range(self.spans)),
+            (
+                (f"Opens{'' if span == 0 else ' again'}", f"Closes{'' if span == 0 else ' again'}")
+                for span in range(self.spans)
+            ),
         )
         rows = []
         for day, day_name in self.days:
@@ -168,8 +171,8 @@ class WeeklyHoursWidget(forms.Widget):
         return format_html(
             '<div class="console-hours-widget" id="{}"><table><thead><tr><th>Day</th>{}</tr></thead>'
             "<tbody>{}</tbody></table>"
-            '<p class="help">24-hour times, e.g. 08:00 and 18:30. Leave a day empty when closed; use the second '
-            "pair for a split day (closed for lunch).</p></div>",
+            '<p class="console-help">24-hour times, e.g. 08:00 and 18:30. Leave a day empty when closed; use the '
+            "second pair for a split day (closed for lunch).</p></div>",
             base_id,
             header,
             SafeString("".join(rows)),

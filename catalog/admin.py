@@ -38,7 +38,7 @@ class WarningLightAdmin(admin.ModelAdmin):
     readonly_fields = ["icon_preview", "created_at", "updated_at"]
     inlines = [TutorialWarningLightInline]
 
-    @admin.display(description="Icon")
+    @admin.display(description="Icon preview")
     def icon_preview(self, obj: WarningLight) -> str:
         if not obj.icon:
             return "—"

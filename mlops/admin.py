@@ -85,21 +85,23 @@ def trained_at(model: MLModel) -> datetime | None:
     return None
 
 
-def traffic_explained(model: MLModel, testing_share: float | None) -> str:
-    """What share of its type's requests a model serves, in words: 0% on an active model is not "none"."""
+def traffic_explained(model: MLModel, testing_share: float | None) -> tuple[str, str]:
+    """What share of its type's requests a model serves, short and in words: 0% on an active model is not
+    "none", it is everything the testing models leave."""
     if model.status == ModelStatus.ACTIVE:
         rest = max(0.0, 1 - (testing_share or 0.0))
-        return f"All traffic not routed to a testing model (now {rest:.0%})"
+        return f"the rest: {rest:.0%}", f"All traffic not routed to a testing model (now {rest:.0%})"
     if model.status == ModelStatus.TESTING:
         if model.traffic_share > 0:
-            return f"{model.traffic_share:.0%} of its type's requests (A/B test)"
-        return "0%: registered for evaluation, serves no request"
-    return "Retired: serves no request"
+            share = f"{model.traffic_share:.0%}"
+            return f"{share} (A/B test)", f"{share} of its type's requests (A/B test)"
+        return "0% (not serving)", "0%: registered for evaluation, serves no request"
+    return "none (retired)", "Retired: serves no request"
 
 
 @admin.register(MLModel)
 class MLModelAdmin(admin.ModelAdmin):
-    list_display = ["name", "version", "model_type", "status", "traffic", "accuracy_2dp", "trained"]
+    list_display = ["name", "version", "model_type", "status", "traffic_short", "accuracy_2dp", "trained_short"]
     list_filter = ["model_type", "status"]
     search_fields = ["name", "version", "sha256"]
     # A registry row describes an artefact on disk: registering (load_models, train_model) makes it and
@@ -160,11 +162,21 @@ class MLModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="Traffic")
     def traffic(self, obj: MLModel) -> str:
-        return traffic_explained(obj, getattr(obj, "testing_share", None))
+        return traffic_explained(obj, getattr(obj, "testing_share", None))[1]
+
+    @admin.display(description="Traffic")
+    def traffic_short(self, obj: MLModel) -> SafeString:
+        short, explained = traffic_explained(obj, getattr(obj, "testing_share", None))
+        return format_html('<span title="{}">{}</span>', explained, short)
 
     @admin.display(description="Accuracy", ordering="accuracy")
     def accuracy_2dp(self, obj: MLModel) -> str:
         return "—" if obj.accuracy is None else f"{obj.accuracy:.2f}"
+
+    @admin.display(description="Trained at", ordering="trained_at")
+    def trained_short(self, obj: MLModel) -> str:
+        moment = trained_at(obj)
+        return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment is not None else "not recorded"
 
     @admin.display(description="Trained at", ordering="trained_at")
     def trained(self, obj: MLModel) -> str:

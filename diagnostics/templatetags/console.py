@@ -52,6 +52,7 @@ def console_overview_panel(context: template.Context) -> dict[str, Any]:
         "findings_chart": bar_chart(
             [(f"{f.name} ({f.code})", f.count) for f in overview.findings],
             label="Top findings of the last 7 days",
+            width=560,
         ),
         "findings": [
             {

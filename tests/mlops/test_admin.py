@@ -128,8 +128,8 @@ def test_trained_at_is_filled_in_from_wherever_the_run_wrote_it(
 
     listing = client.get(reverse("admin:mlops_mlmodel_changelist")).content.decode()
 
-    assert f'<td class="field-trained">{shown}' in listing
-    assert shown in _page(client, model)
+    assert f'<td class="field-trained_short">{shown if fields or metrics or config else "not recorded"}' in listing
+    assert f'<div class="readonly">{shown}' in _page(client, model)
 
 
 def test_traffic_shares_are_explained(client: Client, staff: User, tmp_path: Path) -> None:
@@ -141,10 +141,11 @@ def test_traffic_shares_are_explained(client: Client, staff: User, tmp_path: Pat
 
     listing = client.get(reverse("admin:mlops_mlmodel_changelist")).content.decode()
 
-    assert "All traffic not routed to a testing model (now 75%)" in listing
-    assert "25% of its type&#x27;s requests (A/B test)" in listing
-    assert "0%: registered for evaluation, serves no request" in listing
-    assert "Retired: serves no request" in listing
+    # Short in the list, with the explanation as its tooltip.
+    assert '<span title="All traffic not routed to a testing model (now 75%)">the rest: 75%</span>' in listing
+    assert '<span title="25% of its type&#x27;s requests (A/B test)">25% (A/B test)</span>' in listing
+    assert '<span title="0%: registered for evaluation, serves no request">0% (not serving)</span>' in listing
+    assert '<span title="Retired: serves no request">none (retired)</span>' in listing
     assert "All traffic not routed to a testing model (now 75%)" in _page(client, active)
     for model in (testing, idle, retired):
         assert "All traffic not routed" not in _page(client, model)
