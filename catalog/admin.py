@@ -1,20 +1,42 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 
+from cardoc.widgets import TextListField
 from catalog.models import EngineSound, WarningLight
+
+
+class CausesAndRepairsForm(forms.ModelForm):
+    """Causes and repair suggestions are ordered lists of sentences: edited one per line, not as raw JSON."""
+
+    common_causes = TextListField(help_text="Most likely first.")
+    repair_suggestions = TextListField(help_text="What the driver can do first, then what a mechanic does.")
+
+
+class WarningLightForm(CausesAndRepairsForm):
+    class Meta:
+        model = WarningLight
+        fields = "__all__"  # noqa: DJ007 (the ModelAdmin decides which fields the page shows)
+
+
+class EngineSoundForm(CausesAndRepairsForm):
+    class Meta:
+        model = EngineSound
+        fields = "__all__"  # noqa: DJ007 (the ModelAdmin decides which fields the page shows)
 
 
 @admin.register(WarningLight)
 class WarningLightAdmin(admin.ModelAdmin):
+    form = WarningLightForm
     list_display = ["icon_preview", "code", "name", "severity", "colour", "manufacturer", "updated_at"]
     list_display_links = ["code", "name"]
     list_filter = ["severity", "colour", "manufacturer"]
     search_fields = ["code", "name", "description"]
     readonly_fields = ["icon_preview", "created_at", "updated_at"]
 
-    @admin.display(description="Icon")
+    @admin.display(description="Icon preview")
     def icon_preview(self, obj: WarningLight) -> str:
         if not obj.icon:
             return "—"
@@ -23,6 +45,7 @@ class WarningLightAdmin(admin.ModelAdmin):
 
 @admin.register(EngineSound)
 class EngineSoundAdmin(admin.ModelAdmin):
+    form = EngineSoundForm
     list_display = ["code", "name", "sound_type", "severity", "frequency_low_hz", "frequency_high_hz", "updated_at"]
     list_filter = ["sound_type", "severity"]
     search_fields = ["code", "name", "description"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from django import forms
@@ -7,7 +8,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.models import Role
-from directory.models import Mechanic, MechanicService, Review, Service
+from cardoc.widgets import WeeklyHoursField
+from directory.models import MAX_SPANS_PER_DAY, WEEKDAYS, Mechanic, MechanicService, Review, Service
 from directory.services import mechanic_set_owners
 
 
@@ -25,6 +27,13 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 class MechanicAdminForm(forms.ModelForm):
+    # A week of HH:MM inputs instead of the raw JSON; the model's validator still checks order and overlaps.
+    working_hours = WeeklyHoursField(
+        days=[(day, calendar.day_name[index]) for index, day in enumerate(WEEKDAYS)],
+        spans=MAX_SPANS_PER_DAY,
+        help_text="Opening hours in the city's time zone.",
+    )
+
     class Meta:
         model = Mechanic
         fields = "__all__"  # noqa: DJ007 (the ModelAdmin decides which fields the page shows)

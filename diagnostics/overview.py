@@ -1,0 +1,201 @@
+"""The figures on the staff console's front page: today's diagnostics, this week's findings, the live models.
+
+Every figure is an SQL aggregate, so the page makes the same few queries with ten rows or ten million.
+Diagnostics sits at the top of the house, so it may read the catalog and the model registry directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Window
+from django.db.models.functions import Round, RowNumber
+from django.utils import timezone
+
+from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, Urgency
+from mlops.models import MLModel, Prediction
+
+TOP_FINDINGS = 10
+MODEL_WINDOW = timedelta(days=7)
+FINDINGS_WINDOW = timedelta(days=7)
+NO_RESULT = "no_result"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One catalog entry and how often it was found in the window."""
+
+    code: str
+    name: str
+    kind: str  # "light" or "sound"
+    entry_id: UUID
+    count: int
+
+
+@dataclass(slots=True)
+class ModelFigures:
+    """How one serving model version did over the model window."""
+
+    model: MLModel
+    predictions: int = 0
+    live_share: float | None = None  # of all predictions its type served in the window
+    mean_confidence: float | None = None
+    unknown_share: float | None = None
+    latency_p95_ms: float | None = None
+    precision: float | None = None  # from drivers' feedback; None until there is some
+
+    @property
+    def share_explained(self) -> str:
+        """What the configured traffic share means for this model (0% on an active model is not "none")."""
+        if self.model.status == MLModel.Status.ACTIVE:
+            return "all traffic not routed to a testing model"
+        return f"{self.model.traffic_share:.0%} of its type's requests (A/B test)"
+
+
+@dataclass(slots=True)
+class Overview:
+    day: datetime
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_urgency: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    unknown: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    models: list[ModelFigures] = field(default_factory=list)
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failed among today's finished diagnostics; pending and running ones are not counted yet."""
+        finished = self.completed + self.failed
+        return self.failed / finished if finished else None
+
+    @property
+    def unknown_share(self) -> float | None:
+        """Completed today with nothing recognised (no finding linked to the catalog)."""
+        return self.unknown / self.completed if self.completed else None
+
+
+def start_of_day(moment: datetime) -> datetime:
+    return timezone.localtime(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _today(overview: Overview) -> None:
+    found = Exists(Detection.objects.filter(result__record=OuterRef("pk")))
+    rows = (
+        DiagnosticRecord.objects.filter(created_at__gte=overview.day)
+        .annotate(found=found)
+        .values("status", "result__urgency", "found")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    overview.by_status = dict.fromkeys(DiagnosticStatus.values, 0)
+    overview.by_urgency = {**dict.fromkeys(Urgency.values, 0), NO_RESULT: 0}
+    for row in rows:
+        overview.total += row["n"]
+        overview.by_status[row["status"]] = overview.by_status.get(row["status"], 0) + row["n"]
+        urgency = row["result__urgency"] or NO_RESULT
+        overview.by_urgency[urgency] = overview.by_urgency.get(urgency, 0) + row["n"]
+        if row["status"] == DiagnosticStatus.COMPLETED:
+            overview.completed += row["n"]
+            if not row["found"]:
+                overview.unknown += row["n"]
+        elif row["status"] == DiagnosticStatus.FAILED:
+            overview.failed += row["n"]
+
+
+def _findings(since: datetime) -> list[Finding]:
+    rows = (
+        Detection.objects.filter(result__record__created_at__gte=since)
+        .values(
+            "warning_light_id",
+            "warning_light__code",
+            "warning_light__name",
+            "engine_sound_id",
+            "engine_sound__code",
+            "engine_sound__name",
+        )
+        .annotate(n=Count("id"))
+        .order_by("-n", "warning_light__code", "engine_sound__code")[:TOP_FINDINGS]
+    )
+    findings = []
+    for row in rows:
+        kind = "light" if row["warning_light_id"] else "sound"
+        prefix = "warning_light" if kind == "light" else "engine_sound"
+        findings.append(
+            Finding(
+                code=row[f"{prefix}__code"],
+                name=row[f"{prefix}__name"],
+                kind=kind,
+                entry_id=row[f"{prefix}_id"],
+                count=row["n"],
+            )
+        )
+    return findings
+
+
+def latency_p95_by_model(predictions: Any) -> dict[UUID, float]:
+    """The 95th-percentile latency per model, by nearest rank, in one windowed query.
+
+    The same rank as ``mlops.models._percentile``: index round(0.95 × (n − 1)) of the sorted latencies.
+    """
+    ranked = predictions.annotate(
+        rank=Window(RowNumber(), partition_by=[F("ml_model_id")], order_by=[F("latency_ms").asc(), F("id").asc()]),
+        served=Window(Count("id"), partition_by=[F("ml_model_id")]),
+    ).filter(rank=Round((F("served") - 1) * 0.95) + 1)
+    return dict(ranked.values_list("ml_model_id", "latency_ms"))
+
+
+def live_precision_by_model(model_ids: list[UUID]) -> dict[UUID, float]:
+    """Share of each model's findings that drivers confirmed.
+
+    Drivers cannot give feedback yet (a later issue adds it), so no model has a live precision: the page
+    shows "no feedback yet". When feedback exists, return its aggregate here, one query for all models.
+    """
+    return {}
+
+
+def _models(since: datetime) -> list[ModelFigures]:
+    serving = list(MLModel.objects.serving().order_by("model_type", "-status", "name", "version"))
+    recent = Prediction.objects.filter(created_at__gte=since)
+    rows = recent.values("ml_model_id", "ml_model__model_type").annotate(
+        n=Count("id"), mean_confidence=Avg("confidence"), unknowns=Count("id", filter=Q(is_unknown=True))
+    )
+    by_model = {row["ml_model_id"]: row for row in rows.order_by()}
+    by_type: dict[str, int] = {}
+    for row in by_model.values():
+        by_type[row["ml_model__model_type"]] = by_type.get(row["ml_model__model_type"], 0) + row["n"]
+    ids = [m.pk for m in serving]
+    p95 = latency_p95_by_model(recent.filter(ml_model_id__in=ids)) if ids else {}
+    precision = live_precision_by_model(ids)
+    figures = []
+    for model in serving:
+        row = by_model.get(model.pk)
+        served = row["n"] if row else 0
+        type_total = by_type.get(model.model_type, 0)
+        figures.append(
+            ModelFigures(
+                model=model,
+                predictions=served,
+                live_share=served / type_total if type_total else None,
+                mean_confidence=row["mean_confidence"] if row else None,
+                unknown_share=row["unknowns"] / served if served else None,
+                latency_p95_ms=p95.get(model.pk),
+                precision=precision.get(model.pk),
+            )
+        )
+    return figures
+
+
+def console_overview(*, now: datetime | None = None, with_models: bool = True) -> Overview:
+    """Everything the console's front page shows, as of ``now``."""
+    now = now or timezone.now()
+    overview = Overview(day=start_of_day(now))
+    _today(overview)
+    overview.findings = _findings(now - FINDINGS_WINDOW)
+    if with_models:
+        overview.models = _models(now - MODEL_WINDOW)
+    return overview
