@@ -7,3 +7,10 @@ class MaintenanceConfig(AppConfig):
     name = "maintenance"
     verbose_name = "Maintenance"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The directory (below us) asks whether a review's visit is a completed job at the garage.
+        from directory.hooks import register_visit_verifier
+        from maintenance.services import is_completed_visit
+
+        register_visit_verifier(is_completed_visit)
