@@ -173,6 +173,8 @@ class ContentVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} v{self.version}"
+
+
 class SeededRow(models.Model):
     """What the seed loader last wrote into one row (or one row's links), so it can tell a person's edit.
 

@@ -45,6 +45,8 @@ def content_version_bump(*, scope: str = ContentVersion.Scope.CATALOG) -> None:
     """Mark every cached page of ``scope`` stale; runs in the caller's transaction, so it commits with the edit."""
     if not ContentVersion.objects.filter(scope=scope).update(version=F("version") + 1):
         ContentVersion.objects.get_or_create(scope=scope, defaults={"version": 1})
+
+
 @dataclass
 class SeedReport:
     """What one run of ``manage.py seed`` did, kind of row by kind of row."""

@@ -181,7 +181,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
-# Only public files (catalog icons) live in MEDIA_ROOT; drivers' photos and recordings go to the
+# Only public files (catalog icons, garage photos) live in MEDIA_ROOT; drivers' photos and recordings go to the
 # private storage, which has no URL and is streamed to its owner by the API.
 MEDIA_ROOT = VAR_DIR / "media"
 PRIVATE_MEDIA_ROOT = VAR_DIR / "private"

@@ -29,7 +29,9 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mechanics/quotes/", include("maintenance.urls")),
     path("mechanics/", include("directory.urls")),
-    # MEDIA_ROOT holds only public catalog icons (private uploads live elsewhere), so serving it is safe.
-    re_path(r"^media/(?P<path>catalog/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    # MEDIA_ROOT holds only public files, catalog icons and garage photos (private uploads live elsewhere),
+    # so serving it is safe.
+    re_path(r"^media/(?P<path>(?:catalog|garages)/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

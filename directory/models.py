@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import functools
 import math
 import re
 import uuid
+import zoneinfo
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -26,7 +29,11 @@ CHANGE_PERMISSION = "directory.change_mechanic"
 
 
 def validate_working_hours(value: Any) -> None:
-    """Working hours are ``{weekday: [[opens, closes], ...]}`` in 24-hour ``HH:MM``, sorted, not overlapping."""
+    """Working hours are ``{weekday: [[opens, closes], ...]}`` in 24-hour ``HH:MM``, sorted, not overlapping.
+
+    A day's last span may close earlier than it opens: it then runs past midnight into the next day
+    (``["20:00", "02:00"]``), as late-night garages and breakdown services do.
+    """
     if not isinstance(value, dict):
         raise ValidationError("Working hours must map weekdays to opening spans.")
     unknown = set(value) - set(WEEKDAYS)
@@ -45,21 +52,67 @@ def validate_working_hours(value: Any) -> None:
             if not (HHMM_RE.match(opens) and HHMM_RE.match(closes)):
                 raise ValidationError(f"{day}: times are 24-hour HH:MM, e.g. 08:00.")
             # Zero-padded HH:MM strings sort like the times they stand for.
-            if opens >= closes:
-                raise ValidationError(f"{day}: {opens} to {closes} must open before it closes.")
+            if opens == closes:
+                raise ValidationError(f"{day}: {opens} to {closes} opens and closes at the same time.")
             if opens <= previous_close:
                 raise ValidationError(f"{day}: spans must be in order and must not overlap.")
-            previous_close = closes
+            if opens > closes and span is not spans[-1]:
+                raise ValidationError(f"{day}: only the day's last span may run past midnight.")
+            # A span past midnight closes on the next day: nothing may follow it on this one.
+            previous_close = closes if opens < closes else "24:00"
 
 
-def directory_time_zone() -> ZoneInfo:
-    """The zone the listed garages' working hours are written in (the demo city's)."""
-    return ZoneInfo(settings.DIRECTORY_TIME_ZONE)
+def default_time_zone() -> str:
+    """A new listing's time zone unless staff or its owner set another (the demo city's)."""
+    return settings.DIRECTORY_TIME_ZONE
 
 
-def local_day_and_time(moment: datetime) -> tuple[str, str]:
-    local = timezone.localtime(moment, directory_time_zone())
-    return WEEKDAYS[local.weekday()], local.strftime("%H:%M")
+def validate_time_zone(value: str) -> None:
+    if value not in available_time_zones():
+        raise ValidationError(f"{value} is not an IANA time zone, such as Africa/Douala.")
+
+
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def local_day_and_time(moment: datetime, zone: str) -> tuple[str, str, str]:
+    """The weekday, the previous weekday and the HH:MM time at ``moment`` in ``zone``."""
+    local = timezone.localtime(moment, ZoneInfo(zone))
+    return WEEKDAYS[local.weekday()], WEEKDAYS[local.weekday() - 1], local.strftime("%H:%M")
+
+
+def is_open_in(working_hours: Mapping[str, Any] | None, *, day: str, yesterday: str, hhmm: str) -> bool:
+    """Whether a week of opening spans holds ``hhmm`` on ``day`` (``yesterday``'s late span included)."""
+    hours = working_hours or {}
+    for opens, closes in (hours.get(day) or [])[:MAX_SPANS_PER_DAY]:
+        if opens <= hhmm < closes or (closes < opens <= hhmm):
+            return True
+    late = (hours.get(yesterday) or [])[-1:]
+    return any(closes < opens and hhmm < closes for opens, closes in late)
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    MOBILE_MONEY = "mobile_money", "Mobile money"
+    CARD = "card", "Card"
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+
+
+def validate_payment_methods(value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Payment methods are a list of codes.")
+    if unknown := sorted(set(value) - set(PaymentMethod.values)):
+        raise ValidationError(f"Unknown payment method(s): {', '.join(unknown)}.")
+
+
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
+
+
+def validate_languages(value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) and LANGUAGE_RE.match(item) for item in value):
+        raise ValidationError('Languages are a list of ISO 639 codes, e.g. ["fr", "en"].')
 
 
 class ServiceCategory(models.TextChoices):
@@ -125,22 +178,38 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
             return self.filter(offerings__service__name__iexact=service)
 
     def with_open_flag(self, moment: datetime) -> MechanicQuerySet:
-        """Annotate ``is_open``: whether ``moment`` falls in today's opening spans, in the city's time zone."""
-        day, hhmm = local_day_and_time(moment)
-        open_now = models.Q()
-        for index in range(MAX_SPANS_PER_DAY):
-            open_now |= models.Q(
-                **{f"_opens_{index}__lte": hhmm, f"_closes_{index}__gt": hhmm},
-            )
-        spans = {}
-        for index in range(MAX_SPANS_PER_DAY):
-            # Cast, so that the comparisons are plain text ones and not the JSON key-transform lookups.
-            spans[f"_opens_{index}"] = Cast(KT(f"working_hours__{day}__{index}__0"), models.TextField())
-            spans[f"_closes_{index}"] = Cast(KT(f"working_hours__{day}__{index}__1"), models.TextField())
+        """Annotate ``is_open``: whether ``moment`` falls in an opening span, read in each garage's own zone.
+
+        Garages whose zones show the same local weekday and time at ``moment`` share one condition, so the
+        SQL grows with the number of distinct UTC offsets in the directory (a handful), not with its rows.
+        """
+        by_local_time: dict[tuple[str, str, str], list[str]] = {}
+        for zone in Mechanic.objects.order_by().values_list("time_zone", flat=True).distinct():
+            if zone in available_time_zones():
+                by_local_time.setdefault(local_day_and_time(moment, zone), []).append(zone)
+        aliases: dict[str, Any] = {}
+        open_now = models.Q(pk__in=[])
+        for number, ((day, yesterday, hhmm), zones) in enumerate(sorted(by_local_time.items())):
+            spans, condition = _open_condition(day=day, yesterday=yesterday, hhmm=hhmm, prefix=f"_z{number}")
+            aliases |= spans
+            open_now |= models.Q(time_zone__in=zones) & condition
+        return self._annotate_open(aliases, open_now)
+
+    def with_open_flag_local(self, *, day: str, hhmm: str) -> MechanicQuerySet:
+        """Annotate ``is_open`` for a wall-clock time on a weekday, the same local time at every garage."""
+        yesterday = WEEKDAYS[WEEKDAYS.index(day) - 1]
+        aliases, condition = _open_condition(day=day, yesterday=yesterday, hhmm=hhmm, prefix="_local")
+        return self._annotate_open(aliases, condition)
+
+    def open_on(self, day: str) -> MechanicQuerySet:
+        """Listings with at least one opening span on ``day``."""
+        return self.alias(_first_span=KT(f"working_hours__{day}__0__0")).filter(_first_span__isnull=False)
+
+    def _annotate_open(self, aliases: dict[str, Any], condition: models.Q) -> MechanicQuerySet:
         # A Case, not exclude(): a missing span is NULL, and NOT (NULL) would drop closed garages too.
-        return self.alias(**spans).annotate(
+        return self.alias(**aliases).annotate(
             is_open=models.Case(
-                models.When(open_now, then=models.Value(True)),
+                models.When(condition, then=models.Value(True)),
                 default=models.Value(False),
                 output_field=models.BooleanField(),
             )
@@ -148,6 +217,20 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
 
     def open_at(self, moment: datetime, *, is_open: bool = True) -> MechanicQuerySet:
         return self.with_open_flag(moment).filter(is_open=is_open)  # type: ignore[misc]  # an annotation
+
+    def with_managed_flag(self) -> MechanicQuerySet:
+        """Annotate ``managed_by_garage``: a mechanic account has claimed (owns) the listing."""
+        owned = Mechanic.owners.through.objects.filter(mechanic_id=models.OuterRef("pk"))
+        return self.annotate(managed_by_garage=models.Exists(owned))
+
+    def with_price_of(self, service: str) -> MechanicQuerySet:
+        """Annotate ``service_price``: this listing's price for a service (by id or name), NULL when unpriced."""
+        try:
+            match = models.Q(service_id=uuid.UUID(str(service)))
+        except ValueError:
+            match = models.Q(service__name__iexact=service)
+        prices = MechanicService.objects.filter(match, mechanic_id=models.OuterRef("pk")).values("price")[:1]
+        return self.annotate(service_price=models.Subquery(prices))
 
     def nearby(self, *, latitude: float, longitude: float, radius_km: float) -> MechanicQuerySet:
         """Listings within ``radius_km`` of the point, nearest first, annotated with ``distance_km``.
@@ -161,6 +244,26 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
             .filter(distance_km__lte=radius_km)
             .order_by("distance_km", "business_name", "id")
         )
+
+
+def _open_condition(*, day: str, yesterday: str, hhmm: str, prefix: str) -> tuple[dict[str, Any], models.Q]:
+    """The aliases and the condition of "open at ``hhmm`` on ``day``", the SQL twin of ``is_open_in``."""
+    aliases: dict[str, Any] = {}
+    condition = models.Q(pk__in=[])
+    for when, name in ((day, "d"), (yesterday, "y")):
+        for index in range(MAX_SPANS_PER_DAY):
+            # Cast, so that the comparisons are plain text ones and not the JSON key-transform lookups.
+            aliases[f"{prefix}{name}o{index}"] = Cast(KT(f"working_hours__{when}__{index}__0"), models.TextField())
+            aliases[f"{prefix}{name}c{index}"] = Cast(KT(f"working_hours__{when}__{index}__1"), models.TextField())
+    for index in range(MAX_SPANS_PER_DAY):
+        opens, closes = f"{prefix}do{index}", f"{prefix}dc{index}"
+        late_opens, late_closes = f"{prefix}yo{index}", f"{prefix}yc{index}"
+        # Open in one of today's spans, or in today's span that runs past midnight, ...
+        condition |= models.Q(**{f"{opens}__lte": hhmm, f"{closes}__gt": hhmm})
+        condition |= models.Q(**{f"{opens}__lte": hhmm, f"{closes}__lt": models.F(opens)})
+        # ... or still open in yesterday's late span (only a day's last span may cross midnight).
+        condition |= models.Q(**{f"{late_closes}__gt": hhmm, f"{late_closes}__lt": models.F(late_opens)})
+    return aliases, condition
 
 
 def bounding_box(*, latitude: float, longitude: float, radius_km: float) -> models.Q:
@@ -217,6 +320,26 @@ class Mechanic(models.Model):
         validators=[validate_working_hours],
         help_text='Per weekday, a list of ["HH:MM", "HH:MM"] opening spans, e.g. {"mon": [["08:00", "18:00"]]}.',
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="IANA zone the working hours are written in, e.g. Africa/Douala.",
+    )
+    description = models.TextField(max_length=4000, blank=True, help_text="What the garage is known for.")
+    languages = models.JSONField(
+        default=list, blank=True, validators=[validate_languages], help_text='ISO 639 codes, e.g. ["fr", "en"].'
+    )
+    payment_methods = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_payment_methods],
+        help_text=f"Any of: {', '.join(PaymentMethod.values)}.",
+    )
+    currency = models.CharField(max_length=3, default="XAF", help_text="ISO 4217 code of the listing's prices.")
+    services_text = models.TextField(
+        blank=True, editable=False, help_text="The names of the services offered, for the full-text search."
+    )
     certification = models.CharField(max_length=255, blank=True)
     rating = models.DecimalField(
         max_digits=3, decimal_places=2, default=Decimal("0.00"), help_text="Average of the reviews, 0 when none."
@@ -257,9 +380,8 @@ class Mechanic(models.Model):
         return user.has_perm(CHANGE_PERMISSION) or user.has_perm(CHANGE_PERMISSION, self)
 
     def is_open_at(self, moment: datetime) -> bool:
-        day, hhmm = local_day_and_time(moment)
-        spans = (self.working_hours or {}).get(day) or []
-        return any(opens <= hhmm < closes for opens, closes in spans[:MAX_SPANS_PER_DAY])
+        day, yesterday, hhmm = local_day_and_time(moment, self.time_zone)
+        return is_open_in(self.working_hours, day=day, yesterday=yesterday, hhmm=hhmm)
 
 
 class MechanicService(models.Model):
@@ -286,23 +408,197 @@ class MechanicService(models.Model):
         return f"{self.mechanic}: {self.service}"
 
 
+class ReviewQuerySet(models.QuerySet["Review"]):
+    def visible_to(self, user: Any) -> ReviewQuerySet:
+        """Published reviews for everyone, plus the caller's own even when hidden; staff see all."""
+        if user.is_staff:
+            return self
+        return self.filter(models.Q(is_hidden=False) | models.Q(user=user))
+
+    def published(self) -> ReviewQuerySet:
+        """What the listing's rating counts: reviews staff have not hidden."""
+        return self.filter(is_hidden=False)
+
+
 class Review(models.Model):
-    """One driver's rating of one mechanic; a driver has at most one review per mechanic."""
+    """One driver's rating of one mechanic: one per visit, or one not tied to a visit.
+
+    ``visit_id`` names the driver's completed maintenance record at this garage (maintenance app; the
+    directory sits below it, so it keeps the id and asks the maintenance app to vouch for it through
+    ``directory.hooks``). A review with a visit is a "verified visit".
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
     mechanic = models.ForeignKey(Mechanic, on_delete=models.CASCADE, related_name="reviews")
     rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.TextField(max_length=2000, blank=True)
+    visit_id = models.UUIDField(
+        null=True, blank=True, editable=False, help_text="The completed maintenance record this review is about."
+    )
+    helpful_count = models.PositiveIntegerField(default=0, editable=False)
+    is_hidden = models.BooleanField(default=False, help_text="Hidden by staff: not shown, not in the rating.")
+    hidden_reason = models.CharField(max_length=255, blank=True)
+    reply = models.TextField(max_length=2000, blank=True, help_text="The listing owner's one public answer.")
+    replied_at = models.DateTimeField(null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="review_replies"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ReviewQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-updated_at"]
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["mechanic", "is_hidden", "-created_at"], name="review_mechanic_newest_idx"),
+            models.Index(fields=["mechanic", "is_hidden", "-helpful_count"], name="review_mechanic_helpful_idx"),
+        ]
         constraints = [
-            models.UniqueConstraint(fields=["user", "mechanic"], name="review_one_per_user_per_mechanic"),
+            models.UniqueConstraint(
+                fields=["user", "mechanic"],
+                condition=models.Q(visit_id__isnull=True),
+                name="review_one_unverified_per_user_per_mechanic",
+            ),
+            models.UniqueConstraint(
+                fields=["visit_id"], condition=models.Q(visit_id__isnull=False), name="review_one_per_visit"
+            ),
             models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_5"),
         ]
 
     def __str__(self) -> str:
         return f"{self.rating}★ for {self.mechanic}"
+
+    @property
+    def verified_visit(self) -> bool:
+        return self.visit_id is not None
+
+
+class ReviewVote(models.Model):
+    """One user finding one review helpful."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_votes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "user"], name="reviewvote_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} found {self.review} helpful"
+
+
+class ReportReason(models.TextChoices):
+    SPAM = "spam", "Spam or advertising"
+    OFFENSIVE = "offensive", "Offensive or hateful"
+    FAKE = "fake", "Not a real experience"
+    PRIVATE = "private", "Shares private information"
+    OTHER = "other", "Other"
+
+
+class ReviewReport(models.Model):
+    """One user's report that a review is abusive, for staff to look at."""
+
+    Reason = ReportReason
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_reports")
+    reason = models.CharField(max_length=16, choices=ReportReason)
+    details = models.TextField(max_length=1000, blank=True)
+    resolved = models.BooleanField(default=False, help_text="Staff looked at it (and hid the review or not).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["resolved", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "user"], name="reviewreport_once_per_user"),
+            models.CheckConstraint(
+                condition=models.Q(reason__in=ReportReason.values), name="reviewreport_reason_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report of {self.review}: {self.get_reason_display()}"
+
+
+MAX_PHOTOS_PER_LISTING = 10
+
+
+def photo_path(photo: GaragePhoto, filename: str) -> str:
+    # The name is ours, never the uploader's: public URLs must not leak what a phone called the file.
+    return f"garages/{photo.mechanic_id}/{photo.pk}.{filename.rsplit('.', 1)[-1]}"
+
+
+def thumbnail_path(photo: GaragePhoto, filename: str) -> str:
+    return f"garages/{photo.mechanic_id}/{photo.pk}-thumb.jpg"
+
+
+class GaragePhoto(models.Model):
+    """One public photo of a garage, uploaded by its owner; the worker adds the thumbnail."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mechanic = models.ForeignKey(Mechanic, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to=photo_path, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    thumbnail = models.ImageField(upload_to=thumbnail_path, blank=True)
+    caption = models.CharField(max_length=140, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="garage_photos"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Photo of {self.mechanic}"
+
+
+class ListingClaimQuerySet(models.QuerySet["ListingClaim"]):
+    def visible_to(self, user: Any) -> ListingClaimQuerySet:
+        if user.is_staff:
+            return self
+        return self.filter(user=user)
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ListingClaim(models.Model):
+    """One mechanic account's request to manage a listing, decided by staff in the admin."""
+
+    Status = ClaimStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mechanic = models.ForeignKey(Mechanic, on_delete=models.CASCADE, related_name="claims")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listing_claims")
+    message = models.TextField(max_length=2000, help_text="How the garage can be reached to confirm it is theirs.")
+    status = models.CharField(max_length=16, choices=ClaimStatus, default=ClaimStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims_decided"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ListingClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mechanic", "user"],
+                condition=models.Q(status=ClaimStatus.PENDING),
+                name="listingclaim_one_pending_per_user",
+            ),
+            models.CheckConstraint(condition=models.Q(status__in=ClaimStatus.values), name="listingclaim_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} claims {self.mechanic}"

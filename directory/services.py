@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -10,19 +11,39 @@ from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Avg, Count
 from django.http import HttpRequest
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+from PIL import Image, ImageOps
 from rest_framework import status
 
 from accounts.models import Role, User
-from cardoc.exceptions import DomainError
+from cardoc.exceptions import ConflictError, DomainError
 from cardoc.models import AuditAction
 from cardoc.seeding import Decision, SeedLedger, UpsertCounts, upsert_by_key
 from cardoc.services import audit_record
+from cardoc.sniff import sniff_file
+from cardoc.tasks import enqueue
+from cardoc.uploads import IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS, image_too_large, megabytes
 from catalog.services import read_catalog_file, read_seed
-from directory.models import CHANGE_PERMISSION, WEEKDAYS, Mechanic, MechanicService, Review, Service
+from directory.hooks import is_verified_visit
+from directory.models import (
+    CHANGE_PERMISSION,
+    MAX_PHOTOS_PER_LISTING,
+    WEEKDAYS,
+    GaragePhoto,
+    ListingClaim,
+    Mechanic,
+    MechanicService,
+    Review,
+    ReviewReport,
+    ReviewVote,
+    Service,
+)
 
 DEMO_DIRECTORY_FILE = Path(__file__).resolve().parent / "seed" / "demo_mechanics.json"
 SERVICE_FIELDS = ("category", "description", "cost_min", "cost_max", "currency")
@@ -38,7 +59,22 @@ DEMO_MECHANIC_FIELDS = (
     "working_hours",
 )
 # What a listing's owner may change on the web page; rating, verification and owners stay with staff.
-LISTING_FIELDS = ("business_name", "phone", "email", "website", "address", "latitude", "longitude", "certification")
+LISTING_FIELDS = (
+    "business_name",
+    "phone",
+    "email",
+    "website",
+    "address",
+    "latitude",
+    "longitude",
+    "certification",
+    "description",
+    "languages",
+    "payment_methods",
+    "time_zone",
+    "currency",
+)
+REPLY_MAX_LENGTH = 2000
 OBJECT_PERMISSION = CHANGE_PERMISSION.split(".", 1)[1]
 CENT = Decimal("0.01")
 
@@ -126,42 +162,393 @@ def _offerings_apply(
     MechanicService.objects.bulk_create(
         MechanicService(mechanic=mechanic, service_id=sid, price=wanted[sid]) for sid in added
     )
+    if added or removed:
+        mechanics_refresh_services_text(mechanic_ids=[mechanic.pk])
     changes = {"added": added, "removed": removed, "repriced": repriced}
     return {kind: ids for kind, ids in changes.items() if ids}
+
+
+def mechanics_refresh_services_text(*, mechanic_ids: Iterable[UUID]) -> None:
+    """Copy the names of the services each listing offers into ``services_text``, which search reads."""
+    for mechanic_id in mechanic_ids:
+        names = (
+            MechanicService.objects.filter(mechanic_id=mechanic_id)
+            .order_by("service__name")
+            .values_list("service__name", flat=True)
+        )
+        Mechanic.objects.filter(pk=mechanic_id).update(services_text=" · ".join(names))
+
+
+def service_mechanic_ids(*, service: Service) -> list[UUID]:
+    """The listings offering ``service``, whose search text names it."""
+    return list(MechanicService.objects.filter(service=service).values_list("mechanic_id", flat=True))
 
 
 # --------------------------------------------------------------------------- reviews
 
 
-@transaction.atomic
-def review_submit(
-    *, user: User, mechanic: Mechanic, rating: int, comment: str = "", request: HttpRequest | None = None
-) -> tuple[Review, bool]:
-    """Record ``user``'s 1 to 5 rating of ``mechanic`` (a second call replaces the first) and refresh the
-    listing's average and count. Returns the review and whether it is new.
+class AlreadyReportedError(ConflictError):
+    code = "already_reported"
 
-    The listing row is locked first, so concurrent reviews recompute the aggregate one after another and
-    none is lost.
-    """
-    if not 1 <= rating <= 5:
-        raise ValidationError({"rating": "Give a rating from 1 to 5."})
-    locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
-    if locked.owners.filter(pk=user.pk).exists():
-        raise OwnListingError("You cannot review a listing you own.")
-    review, created = Review.objects.update_or_create(
-        user=user, mechanic=locked, defaults={"rating": rating, "comment": comment}
-    )
-    summary = Review.objects.filter(mechanic=locked).aggregate(average=Avg("rating"), count=Count("id"))
+
+def mechanic_refresh_rating(*, mechanic_id: UUID) -> Mechanic | None:
+    """Recompute a listing's average and count from its published reviews, with the listing row locked, so
+    concurrent writers recompute one after another and none is lost. None when the listing is gone."""
+    locked = Mechanic.objects.select_for_update().filter(pk=mechanic_id).first()
+    if locked is None:
+        return None
+    summary = Review.objects.published().filter(mechanic=locked).aggregate(average=Avg("rating"), count=Count("id"))
     locked.rating = Decimal(str(summary["average"] or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
     locked.rating_count = summary["count"]
     locked.save(update_fields=["rating", "rating_count", "updated_at"])
+    return locked
+
+
+def _check_rating(rating: int) -> None:
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": "Give a rating from 1 to 5."})
+
+
+@transaction.atomic
+def review_submit(
+    *,
+    user: User,
+    mechanic: Mechanic,
+    rating: int,
+    comment: str = "",
+    visit_id: UUID | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[Review, bool]:
+    """Record ``user``'s 1 to 5 rating of ``mechanic`` and refresh the listing's average and count.
+
+    A driver has one review per visit (``visit_id``: their completed maintenance record at this garage,
+    which makes it a verified visit) and one not tied to any visit; posting again for the same visit, or
+    again without one, replaces that review. Returns the review and whether it is new.
+    """
+    _check_rating(rating)
+    locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
+    if locked.owners.filter(pk=user.pk).exists():
+        raise OwnListingError("You cannot review a listing you own.")
+    if visit_id is not None and not is_verified_visit(user=user, mechanic=locked, visit_id=visit_id):
+        raise ValidationError({"visit": "This is not one of your completed jobs at this garage."})
+    if visit_id is not None and Review.objects.filter(visit_id=visit_id).exclude(user=user).exists():
+        raise ValidationError({"visit": "This visit has been reviewed already."})
+    review, created = Review.objects.update_or_create(
+        user=user, mechanic=locked, visit_id=visit_id, defaults={"rating": rating, "comment": comment}
+    )
+    refreshed = mechanic_refresh_rating(mechanic_id=locked.pk)
+    review.mechanic = refreshed or locked
     audit_record(
         action=AuditAction.REVIEW,
         user=user,
         request=request,
-        details={"mechanic_id": str(locked.pk), "review_id": str(review.pk), "rating": rating, "created": created},
+        details={
+            "mechanic_id": str(locked.pk),
+            "review_id": str(review.pk),
+            "rating": rating,
+            "created": created,
+            "verified_visit": visit_id is not None,
+        },
     )
     return review, created
+
+
+@transaction.atomic
+def review_update(
+    *,
+    review: Review,
+    user: User,
+    rating: int | None = None,
+    comment: str | None = None,
+    request: HttpRequest | None = None,
+) -> Review:
+    """The author changes their review's rating or comment; the listing's aggregate follows."""
+    if review.user_id != user.pk:
+        raise PermissionDenied("Only its author may edit a review.")
+    Mechanic.objects.select_for_update().get(pk=review.mechanic_id)
+    changed = []
+    if rating is not None and rating != review.rating:
+        _check_rating(rating)
+        review.rating = rating
+        changed.append("rating")
+    if comment is not None and comment != review.comment:
+        review.comment = comment
+        changed.append("comment")
+    if changed:
+        review.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            action=AuditAction.REVIEW,
+            user=user,
+            request=request,
+            details={"review_id": str(review.pk), "mechanic_id": str(review.mechanic_id), "fields": changed},
+        )
+    review.mechanic = mechanic_refresh_rating(mechanic_id=review.mechanic_id) or review.mechanic
+    return review
+
+
+@transaction.atomic
+def review_delete(*, review: Review, actor: User, request: HttpRequest | None = None) -> Mechanic | None:
+    """Delete a review (its author, or staff) and recompute the listing's aggregate."""
+    if review.user_id != actor.pk and not actor.is_staff:
+        raise PermissionDenied("Only its author may delete a review.")
+    mechanic_id, review_id = review.mechanic_id, review.pk
+    Mechanic.objects.select_for_update().filter(pk=mechanic_id).first()
+    review.delete()
+    audit_record(
+        action=AuditAction.REVIEW,
+        user=actor,
+        request=request,
+        details={"review_id": str(review_id), "mechanic_id": str(mechanic_id), "deleted": True},
+    )
+    return mechanic_refresh_rating(mechanic_id=mechanic_id)
+
+
+@transaction.atomic
+def review_staff_save(*, review: Review, actor: User, request: HttpRequest | None = None) -> Review:
+    """Staff saved a review in the admin (edited its rating, hid or restored it): store it, recompute."""
+    Mechanic.objects.select_for_update().filter(pk=review.mechanic_id).first()
+    review.save()
+    if review.is_hidden:
+        review.reports.filter(resolved=False).update(resolved=True)
+    audit_record(
+        action=AuditAction.REVIEW,
+        user=actor,
+        request=request,
+        details={
+            "review_id": str(review.pk),
+            "mechanic_id": str(review.mechanic_id),
+            "by_staff": True,
+            "hidden": review.is_hidden,
+        },
+    )
+    mechanic_refresh_rating(mechanic_id=review.mechanic_id)
+    return review
+
+
+@transaction.atomic
+def review_set_hidden(
+    *, review: Review, actor: User, hidden: bool, reason: str = "", request: HttpRequest | None = None
+) -> Review:
+    """Staff hide an abusive review (it leaves the aggregate and the listing) or restore it."""
+    review.is_hidden = hidden
+    review.hidden_reason = reason if hidden else ""
+    return review_staff_save(review=review, actor=actor, request=request)
+
+
+@transaction.atomic
+def review_reply(*, review: Review, user: User, text: str, request: HttpRequest | None = None) -> Review:
+    """The listing's owner answers a review; there is one reply per review, which the owner may reword."""
+    if not review.mechanic.is_editable_by(user):
+        raise PermissionDenied("Only the listing's owner may reply to its reviews.")
+    text = text.strip()
+    if not text:
+        raise ValidationError({"reply": "Write a reply."})
+    if len(text) > REPLY_MAX_LENGTH:
+        raise ValidationError({"reply": f"Keep the reply under {REPLY_MAX_LENGTH} characters."})
+    locked = Review.objects.select_for_update().get(pk=review.pk)
+    first = not locked.reply
+    locked.reply, locked.replied_by = text, user
+    if first:
+        locked.replied_at = timezone.now()
+    locked.save(update_fields=["reply", "replied_by", "replied_at", "updated_at"])
+    audit_record(
+        action=AuditAction.REVIEW,
+        user=user,
+        request=request,
+        details={
+            "review_id": str(locked.pk),
+            "mechanic_id": str(locked.mechanic_id),
+            "reply": "new" if first else "edited",
+        },
+    )
+    return locked
+
+
+@transaction.atomic
+def review_mark_helpful(*, review: Review, user: User, helpful: bool) -> Review:
+    """Add or take back ``user``'s "helpful" vote; the count is kept on the review for the ordering."""
+    if review.user_id == user.pk:
+        raise DomainError("You cannot vote for your own review.", code="own_review")
+    locked = Review.objects.select_for_update().get(pk=review.pk)
+    if helpful:
+        ReviewVote.objects.get_or_create(review=locked, user=user)
+    else:
+        ReviewVote.objects.filter(review=locked, user=user).delete()
+    locked.helpful_count = locked.votes.count()
+    # Not updated_at: a vote is not an edit of the review.
+    locked.save(update_fields=["helpful_count"])
+    return locked
+
+
+@transaction.atomic
+def review_report(
+    *, review: Review, user: User, reason: str, details: str = "", request: HttpRequest | None = None
+) -> ReviewReport:
+    """Report a review as abusive, once per user; staff read the reports in the admin."""
+    if review.user_id == user.pk:
+        raise DomainError("You cannot report your own review.", code="own_review")
+    if reason not in ReviewReport.Reason.values:
+        raise ValidationError({"reason": f"Choose one of: {', '.join(ReviewReport.Reason.values)}."})
+    if ReviewReport.objects.filter(review=review, user=user).exists():
+        raise AlreadyReportedError("You have reported this review already.")
+    report = ReviewReport.objects.create(review=review, user=user, reason=reason, details=details)
+    audit_record(
+        action=AuditAction.REVIEW,
+        user=user,
+        request=request,
+        details={"review_id": str(review.pk), "report_id": str(report.pk), "reason": reason},
+    )
+    return report
+
+
+# --------------------------------------------------------------------------- photos
+
+
+def _checked_photo(file: UploadedFile) -> None:
+    if file.size > IMAGE_MAX_BYTES:
+        raise ValidationError(
+            {"image": f"The photo is {megabytes(file.size)}; the limit is {megabytes(IMAGE_MAX_BYTES)}."}
+        )
+    kind = sniff_file(file)
+    if kind is None or not kind.is_image:
+        raise ValidationError({"image": "The photo must be a JPEG, PNG or WebP image."})
+    # The header alone tells the size, so a decompression bomb is refused before anything decodes it.
+    if image_too_large(file):
+        raise ValidationError(
+            {"image": f"The photo has more than {IMAGE_MAX_PIXELS // 1_000_000} megapixels; send a smaller one."}
+        )
+    position = file.tell()
+    try:
+        with Image.open(file) as image:
+            image.verify()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ValidationError({"image": "The photo is damaged or is not a JPEG, PNG or WebP image."}) from exc
+    finally:
+        file.seek(position)
+    file.name = f"photo.{kind.extension}"
+
+
+@transaction.atomic
+def photo_add(
+    *, mechanic: Mechanic, user: User, image: UploadedFile, caption: str = "", request: HttpRequest | None = None
+) -> GaragePhoto:
+    """Add a public photo to a listing (at most MAX_PHOTOS_PER_LISTING); the worker makes its thumbnail."""
+    if not mechanic.is_editable_by(user):
+        raise PermissionDenied("You may not edit this listing.")
+    locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
+    if locked.photos.count() >= MAX_PHOTOS_PER_LISTING:
+        raise ValidationError({"image": f"A listing has at most {MAX_PHOTOS_PER_LISTING} photos; remove one first."})
+    _checked_photo(image)
+    photo = GaragePhoto(mechanic=locked, uploaded_by=user, caption=caption.strip()[:140])
+    photo.image.save(image.name, image, save=False)
+    try:
+        photo.save()
+    except Exception:
+        photo.image.storage.delete(photo.image.name)  # no orphan file when the row cannot be stored
+        raise
+    transaction.on_commit(lambda: enqueue("directory.tasks.make_photo_thumbnail", str(photo.pk)))
+    audit_record(
+        action=AuditAction.MECHANIC_LISTING,
+        user=user,
+        request=request,
+        details={"mechanic_id": str(locked.pk), "photo_added": str(photo.pk)},
+    )
+    return photo
+
+
+THUMBNAIL_SIZE = (480, 360)
+
+
+def photo_make_thumbnail(*, photo_id: UUID) -> GaragePhoto | None:
+    """Make a photo's JPEG thumbnail (upright, at most THUMBNAIL_SIZE). None when the photo is gone."""
+    photo = GaragePhoto.objects.filter(pk=photo_id).first()
+    if photo is None:
+        return None
+    with photo.image.open("rb") as stored, Image.open(stored) as image:
+        upright = ImageOps.exif_transpose(image).convert("RGB")
+        upright.thumbnail(THUMBNAIL_SIZE)
+        buffer = io.BytesIO()
+        upright.save(buffer, format="JPEG", quality=82, optimize=True)
+    old = photo.thumbnail.name
+    photo.thumbnail.save("thumb.jpg", ContentFile(buffer.getvalue()), save=False)
+    GaragePhoto.objects.filter(pk=photo.pk).update(thumbnail=photo.thumbnail.name)
+    if old and old != photo.thumbnail.name:
+        photo.thumbnail.storage.delete(old)
+    return photo
+
+
+@transaction.atomic
+def photo_delete(*, photo: GaragePhoto, user: User, request: HttpRequest | None = None) -> None:
+    """Remove a photo and, once that is committed, its files."""
+    if not photo.mechanic.is_editable_by(user):
+        raise PermissionDenied("You may not edit this listing.")
+    storage, names = photo.image.storage, [name for name in (photo.image.name, photo.thumbnail.name) if name]
+    photo_id, mechanic_id = photo.pk, photo.mechanic_id
+    photo.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    audit_record(
+        action=AuditAction.MECHANIC_LISTING,
+        user=user,
+        request=request,
+        details={"mechanic_id": str(mechanic_id), "photo_removed": str(photo_id)},
+    )
+
+
+# --------------------------------------------------------------------------- claims
+
+
+class ClaimError(ConflictError):
+    code = "claim_not_possible"
+
+
+@transaction.atomic
+def claim_request(*, mechanic: Mechanic, user: User, message: str, request: HttpRequest | None = None) -> ListingClaim:
+    """A mechanic account asks to manage a listing; staff decide in the admin."""
+    if user.role != Role.MECHANIC:
+        raise PermissionDenied("Only mechanic accounts can claim a listing.")
+    if not message.strip():
+        raise ValidationError({"message": "Say how we can confirm the garage is yours (a phone number, say)."})
+    locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
+    if locked.owners.filter(pk=user.pk).exists():
+        raise ClaimError("You manage this listing already.")
+    if ListingClaim.objects.filter(mechanic=locked, user=user, status=ListingClaim.Status.PENDING).exists():
+        raise ClaimError("Your claim of this listing is waiting for our staff.")
+    claim = ListingClaim.objects.create(mechanic=locked, user=user, message=message.strip())
+    audit_record(
+        action=AuditAction.MECHANIC_LISTING,
+        user=user,
+        request=request,
+        details={"mechanic_id": str(locked.pk), "claim_id": str(claim.pk), "claim": "requested"},
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_decide(
+    *, claim: ListingClaim, actor: User, approve: bool, request: HttpRequest | None = None
+) -> ListingClaim:
+    """Staff approve a claim (the mechanic becomes an owner, with the object permission) or reject it."""
+    locked = ListingClaim.objects.select_for_update().select_related("mechanic", "user").get(pk=claim.pk)
+    if locked.status != ListingClaim.Status.PENDING:
+        raise ClaimError(f"This claim was {locked.get_status_display().lower()} already.")
+    locked.status = ListingClaim.Status.APPROVED if approve else ListingClaim.Status.REJECTED
+    locked.decided_by, locked.decided_at = actor, timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    if approve:
+        owners = {*locked.mechanic.owners.all(), locked.user}
+        mechanic_set_owners(mechanic=locked.mechanic, owners=owners, actor=actor, request=request)
+    audit_record(
+        action=AuditAction.MECHANIC_LISTING,
+        user=actor,
+        request=request,
+        details={
+            "mechanic_id": str(locked.mechanic_id),
+            "claim_id": str(locked.pk),
+            "claim": locked.status,
+            "claimant": locked.user.email,
+        },
+    )
+    return locked
 
 
 # --------------------------------------------------------------------------- listing owners and edits

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
-from maintenance.models import CalendarFeed, MaintenanceRecord, Notification
+from maintenance.models import CalendarFeed, MaintenanceRecord, Notification, QuoteRequest
 
 
 @admin.register(MaintenanceRecord)
@@ -47,4 +49,20 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A feed made here would have a token nobody has ever seen.
+        return False
+
+
+@admin.register(QuoteRequest)
+class QuoteRequestAdmin(admin.ModelAdmin):
+    """Read-only: a quote is between a driver and a garage; staff only look when asked to help."""
+
+    list_display = ["repair", "mechanic", "user", "status", "price", "currency", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["repair", "mechanic__business_name", "user__email"]
+    list_select_related = ["mechanic", "user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -11,6 +11,7 @@ from django.db import models
 
 from accounts.models import User, Vehicle
 from diagnostics.models import DiagnosticRecord
+from directory.models import Mechanic
 from maintenance.ical import AllDayEvent
 
 CALENDAR_UID_DOMAIN = "cardoc.example"
@@ -75,6 +76,14 @@ class MaintenanceRecord(models.Model):
         blank=True,
         related_name="next_record",
         help_text="The completed record this one recurs from.",
+    )
+    garage = models.ForeignKey(
+        Mechanic,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="maintenance_records",
+        help_text="The listed garage that does (or did) the job; a completed job there may be reviewed.",
     )
     maintenance_type = models.CharField(max_length=16, choices=MaintenanceType)
     title = models.CharField(max_length=200)
@@ -179,6 +188,7 @@ class NotificationKind(models.TextChoices):
     MAINTENANCE_OVERDUE = "maintenance_overdue", "Maintenance overdue"
     DIAGNOSTIC_COMPLETED = "diagnostic_completed", "Diagnostic completed"
     DIAGNOSTIC_FAILED = "diagnostic_failed", "Diagnostic failed"
+    QUOTE_ANSWERED = "quote_answered", "Quote answered"
     SYSTEM = "system", "System"
 
 
@@ -199,6 +209,9 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     maintenance_record = models.ForeignKey(
         MaintenanceRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    quote_request = models.ForeignKey(
+        "QuoteRequest", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     is_read = models.BooleanField(default=False)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -252,3 +265,76 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class QuoteStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the garage"
+    ANSWERED = "answered", "Answered"
+    DECLINED = "declined", "Declined by the garage"
+
+
+MAX_GARAGES_PER_QUOTE = 3
+
+
+class QuoteRequestQuerySet(models.QuerySet["QuoteRequest"]):
+    def visible_to(self, user: User) -> QuoteRequestQuerySet:
+        """The driver's own requests; nobody else's, staff included (the garages read theirs on the web)."""
+        return self.filter(user=user)
+
+    def for_garage(self, user: User) -> QuoteRequestQuerySet:
+        """Requests sent to the listings ``user`` may edit (their own; every listing for directory staff)."""
+        return self.filter(mechanic__in=Mechanic.objects.editable_by(user))
+
+
+class QuoteRequest(models.Model):
+    """One driver asking one garage for a price and a date for the repair a diagnosis found.
+
+    What the garage reads (the finding and the vehicle) is copied when the request is sent, so later edits
+    of the driver's car or a re-analysis never change a request the garage has already answered.
+    """
+
+    Status = QuoteStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quote_requests")
+    diagnostic = models.ForeignKey(DiagnosticRecord, on_delete=models.CASCADE, related_name="quote_requests")
+    mechanic = models.ForeignKey(Mechanic, on_delete=models.CASCADE, related_name="quote_requests")
+    repair = models.CharField(max_length=200, help_text="The repair asked for, e.g. Repair: Coolant temperature.")
+    finding = models.TextField(help_text="What the diagnosis found, as the garage reads it.")
+    vehicle = models.CharField(max_length=200, blank=True, help_text="Make, model and year, as the garage reads it.")
+    message = models.TextField(max_length=2000, blank=True, help_text="The driver's note to the garage.")
+    share_photo = models.BooleanField(default=False, help_text="The driver lets the garage see the dashboard photo.")
+    status = models.CharField(max_length=16, choices=QuoteStatus, default=QuoteStatus.PENDING)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(max_length=3, blank=True)
+    available_on = models.DateField(null=True, blank=True, help_text="When the garage can do the job.")
+    garage_message = models.TextField(max_length=2000, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="quotes_answered"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = QuoteRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["mechanic", "status", "-created_at"], name="quote_garage_inbox_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["diagnostic", "mechanic"], name="quote_once_per_garage_per_diagnostic"),
+            models.CheckConstraint(condition=models.Q(status__in=QuoteStatus.values), name="quote_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(price__isnull=True) | models.Q(price__gte=0), name="quote_price_non_negative"
+            ),
+            # An answer is a price and a date; a pending request has neither.
+            models.CheckConstraint(
+                condition=~models.Q(status=QuoteStatus.ANSWERED)
+                | models.Q(price__isnull=False, available_on__isnull=False),
+                name="quote_answer_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repair} at {self.mechanic}"

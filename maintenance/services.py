@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -37,13 +39,17 @@ from cardoc.models import AuditAction
 from cardoc.services import audit_record
 from catalog.models import SoundSeverity
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, Urgency
+from directory.models import Mechanic
 from maintenance import dates
 from maintenance.models import (
+    MAX_GARAGES_PER_QUOTE,
     CalendarFeed,
     MaintenanceRecord,
     MaintenanceType,
     Notification,
     NotificationKind,
+    QuoteRequest,
+    QuoteStatus,
     ReminderStatus,
     hash_calendar_token,
 )
@@ -97,6 +103,7 @@ def maintenance_create(
     recurrence_months: int | None = None,
     recurrence_km: int | None = None,
     due_odometer_km: int | None = None,
+    garage: Mechanic | None = None,
     request: HttpRequest | None = None,
 ) -> MaintenanceRecord:
     """Plan a job on one of the driver's cars (or on none in particular); its reminder starts pending."""
@@ -112,6 +119,7 @@ def maintenance_create(
         recurrence_months=recurrence_months,
         recurrence_km=recurrence_km,
         due_odometer_km=due_odometer_km,
+        garage=garage,
         reminder_status=ReminderStatus.PENDING,
     )
     _audit(user=user, request=request, event="created", record=record.pk)
@@ -131,6 +139,7 @@ def maintenance_update(
     recurrence_months: int | None,
     recurrence_km: int | None,
     due_odometer_km: int | None,
+    garage: Mechanic | None = None,
     request: HttpRequest | None = None,
 ) -> MaintenanceRecord:
     """Replace a record's plan. Moving an open job to a new date re-arms its reminders.
@@ -153,6 +162,7 @@ def maintenance_update(
     record.recurrence_months = recurrence_months
     record.recurrence_km = recurrence_km
     record.due_odometer_km = due_odometer_km
+    record.garage = garage
     if rescheduled and not record.is_completed:
         record.reminder_status = ReminderStatus.PENDING
         record.reminder_sent_at = None
@@ -608,3 +618,148 @@ def user_maintenance_erase(*, user: User) -> None:
     """Delete ``user``'s notifications and maintenance records (a ``cardoc.hooks.user_erasers`` receiver)."""
     Notification.objects.filter(user=user).delete()
     MaintenanceRecord.objects.filter(user=user).delete()
+
+
+# --- Reviews of a visit -----------------------------------------------------------------------------
+
+
+def is_completed_visit(*, user: User, mechanic: Mechanic, visit_id: UUID) -> bool:
+    """The directory's visit check (``directory.hooks``): the user's completed job at that garage."""
+    return MaintenanceRecord.objects.filter(
+        pk=visit_id, user=user, garage=mechanic, completed_date__isnull=False
+    ).exists()
+
+
+# --- Quote requests ---------------------------------------------------------------------------------
+
+
+def _vehicle_label(vehicle: Vehicle | None) -> str:
+    return "" if vehicle is None else f"{vehicle.make} {vehicle.model} ({vehicle.year})"
+
+
+def _finding_text(diagnostic: DiagnosticRecord, findings: list[Finding], urgency: str) -> str:
+    lines = [f"Urgency: {Urgency(urgency).label.lower()}."]
+    for finding in findings:
+        line = f"{finding.name} (detected with {finding.confidence:.0%} confidence)"
+        if finding.causes:
+            line += ". Likely causes: " + "; ".join(finding.causes)
+        lines.append(line)
+    if not findings:
+        lines.append("The analysis found no specific fault; the driver asks for a check-up.")
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def quote_requests_send(
+    *,
+    user: User,
+    diagnostic: DiagnosticRecord,
+    mechanics: list[Mechanic],
+    message: str = "",
+    share_photo: bool = False,
+    request: HttpRequest | None = None,
+) -> list[QuoteRequest]:
+    """Ask up to MAX_GARAGES_PER_QUOTE garages, in all, for a quote for the repair a diagnosis found.
+
+    The diagnosis row is locked, so two concurrent calls cannot go past the limit between them.
+    """
+    locked = DiagnosticRecord.objects.select_for_update().get(pk=diagnostic.pk)
+    if locked.user_id != user.pk:
+        raise Http404
+    if locked.status != DiagnosticStatus.COMPLETED or getattr(locked, "result", None) is None:
+        raise ConflictError(
+            "Only a completed diagnosis can be sent to garages for a quote.", code="diagnostic_not_completed"
+        )
+    wanted = list(dict.fromkeys(mechanics))
+    if not wanted:
+        raise ValidationError({"mechanics": "Choose at least one garage."})
+    already = set(QuoteRequest.objects.filter(diagnostic=locked).values_list("mechanic_id", flat=True))
+    if repeated := [m.business_name for m in wanted if m.pk in already]:
+        raise ValidationError({"mechanics": f"Already asked: {', '.join(repeated)}."})
+    if len(already) + len(wanted) > MAX_GARAGES_PER_QUOTE:
+        left = MAX_GARAGES_PER_QUOTE - len(already)
+        raise ValidationError(
+            {"mechanics": f"Ask at most {MAX_GARAGES_PER_QUOTE} garages per diagnosis; {left} more are possible."}
+        )
+    if share_photo and not locked.image:
+        raise ValidationError({"share_photo": "This diagnosis has no photo to share."})
+    findings = _findings(locked)
+    repair = _repair_title(locked, findings)
+    finding = _finding_text(locked, findings, locked.result.urgency)
+    created = QuoteRequest.objects.bulk_create(
+        QuoteRequest(
+            user=user,
+            diagnostic=locked,
+            mechanic=mechanic,
+            repair=repair,
+            finding=finding,
+            vehicle=_vehicle_label(locked.vehicle),
+            message=message.strip(),
+            share_photo=share_photo,
+            currency=mechanic.currency,
+        )
+        for mechanic in wanted
+    )
+    _audit(
+        user=user,
+        request=request,
+        event="quote_requested",
+        diagnostic=locked.pk,
+        mechanics=[str(m.pk) for m in wanted],
+        share_photo=share_photo,
+    )
+    return created
+
+
+@transaction.atomic
+def quote_answer(
+    *,
+    quote: QuoteRequest,
+    user: User,
+    price: Decimal | None,
+    available_on: date | None,
+    message: str = "",
+    decline: bool = False,
+    request: HttpRequest | None = None,
+) -> QuoteRequest:
+    """The garage answers with a price and a date (or declines); the driver gets a notification."""
+    locked = QuoteRequest.objects.select_for_update().select_related("mechanic").get(pk=quote.pk)
+    if not locked.mechanic.is_editable_by(user):
+        raise Http404
+    if locked.status != QuoteStatus.PENDING:
+        raise ConflictError("This request has been answered already.", code="quote_answered")
+    if decline:
+        locked.status, locked.price, locked.available_on = QuoteStatus.DECLINED, None, None
+    else:
+        errors = {}
+        if price is None or price < 0:
+            errors["price"] = "Give your price for the job."
+        if available_on is None:
+            errors["available_on"] = "Give the day you can do the job."
+        elif available_on < timezone.localdate(timezone.now(), ZoneInfo(locked.mechanic.time_zone)):
+            errors["available_on"] = "Give a day from today on."
+        if errors:
+            raise ValidationError(errors)
+        locked.status, locked.price, locked.available_on = QuoteStatus.ANSWERED, price, available_on
+    locked.garage_message = message.strip()
+    locked.currency = locked.mechanic.currency
+    locked.answered_by, locked.answered_at = user, timezone.now()
+    locked.save()
+    garage = locked.mechanic.business_name
+    if decline:
+        title, body = f"{garage} cannot take the job", locked.garage_message or f"{garage} declined: {locked.repair}."
+    else:
+        title = f"{garage} quoted {locked.price:,.0f} {locked.currency}"
+        body = f"{locked.repair}: {locked.price:,.2f} {locked.currency}, on {locked.available_on:%A %d %B %Y}."
+        if locked.garage_message:
+            body += f"\n\n{locked.garage_message}"
+    Notification.objects.create(
+        user=locked.user, kind=NotificationKind.QUOTE_ANSWERED, title=title[:200], body=body, quote_request=locked
+    )
+    audit_record(
+        action=AuditAction.MECHANIC_LISTING,
+        user=user,
+        request=request,
+        details={"quote_request": str(locked.pk), "mechanic_id": str(locked.mechanic_id), "status": locked.status},
+    )
+    return locked

@@ -7,7 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Vehicle
-from maintenance.models import MaintenanceRecord, MaintenanceStatus, Notification
+from directory.models import Mechanic
+from maintenance.models import MAX_GARAGES_PER_QUOTE, MaintenanceRecord, MaintenanceStatus, Notification, QuoteRequest
 
 MAX_RECURRENCE_MONTHS = 120
 MAX_RECURRENCE_KM = 1_000_000
@@ -26,6 +27,12 @@ class OwnVehicleField(serializers.PrimaryKeyRelatedField):
 
 class MaintenanceRecordSerializer(serializers.ModelSerializer):
     vehicle = OwnVehicleField(queryset=Vehicle.objects.all(), allow_null=True, required=False)
+    garage = serializers.PrimaryKeyRelatedField(
+        queryset=Mechanic.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The listed garage doing the job; once done there, the job may be reviewed as a verified visit.",
+    )
     status = serializers.SerializerMethodField()
     next_record = serializers.UUIDField(
         source="next_record.id", read_only=True, allow_null=True, help_text="The record this one recurred into."
@@ -37,6 +44,7 @@ class MaintenanceRecordSerializer(serializers.ModelSerializer):
             "id",
             "vehicle",
             "diagnostic",
+            "garage",
             "maintenance_type",
             "title",
             "scheduled_date",
@@ -104,9 +112,58 @@ class CalendarTokenSerializer(serializers.Serializer):
 class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
-        fields = ["id", "kind", "title", "body", "maintenance_record", "is_read", "read_at", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "maintenance_record",
+            "quote_request",
+            "is_read",
+            "read_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
 class ReadAllSerializer(serializers.Serializer):
     marked_read = serializers.IntegerField(read_only=True, help_text="How many notifications were unread.")
+
+
+class QuoteRequestInputSerializer(serializers.Serializer):
+    mechanics = serializers.ListField(
+        child=serializers.PrimaryKeyRelatedField(queryset=Mechanic.objects.all()),
+        min_length=1,
+        max_length=MAX_GARAGES_PER_QUOTE,
+        help_text=f"Listing ids, 1 to {MAX_GARAGES_PER_QUOTE} (at most {MAX_GARAGES_PER_QUOTE} per diagnosis in all).",
+    )
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    share_photo = serializers.BooleanField(
+        default=False, help_text="Let these garages see the dashboard photo of the diagnosis."
+    )
+
+
+class QuoteRequestSerializer(serializers.ModelSerializer):
+    mechanic_name = serializers.CharField(source="mechanic.business_name", read_only=True)
+
+    class Meta:
+        model = QuoteRequest
+        fields = [
+            "id",
+            "diagnostic",
+            "mechanic",
+            "mechanic_name",
+            "repair",
+            "finding",
+            "vehicle",
+            "message",
+            "share_photo",
+            "status",
+            "price",
+            "currency",
+            "available_on",
+            "garage_message",
+            "answered_at",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -7,13 +7,16 @@ from maintenance.api.views import (
     CalendarFeedView,
     CalendarTokenView,
     DiagnosticMaintenanceView,
+    DiagnosticQuoteRequestsView,
     MaintenanceRecordViewSet,
     NotificationViewSet,
+    QuoteRequestViewSet,
 )
 
 router = SimpleRouter(trailing_slash=False)
 router.register("maintenance", MaintenanceRecordViewSet, basename="maintenance")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("quote-requests", QuoteRequestViewSet, basename="quote-request")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # Before the router's, though its detail route only matches UUIDs anyway.
@@ -22,5 +25,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Lives here, not in diagnostics' router: it writes maintenance records. Its last segment keeps it
     # clear of diagnostics/{id}, /results, /analyze, /image and /audio.
     path("diagnostics/<uuid:pk>/maintenance", DiagnosticMaintenanceView.as_view(), name="diagnostic-maintenance"),
+    path("diagnostics/<uuid:pk>/quote-requests", DiagnosticQuoteRequestsView.as_view(), name="diagnostic-quotes"),
     *router.urls,
 ]

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.serializers import ErrorSerializer, error_responses
 from diagnostics.models import DiagnosticRecord
 from maintenance import services
@@ -33,12 +34,14 @@ from maintenance.api.serializers import (
     MaintenanceCompleteSerializer,
     MaintenanceRecordSerializer,
     NotificationSerializer,
+    QuoteRequestInputSerializer,
+    QuoteRequestSerializer,
     ReadAllSerializer,
 )
 from maintenance.dates import local_today
 from maintenance.filters import MaintenanceRecordFilter
 from maintenance.ical import render_calendar
-from maintenance.models import CalendarFeed, MaintenanceRecord, Notification
+from maintenance.models import CalendarFeed, MaintenanceRecord, Notification, QuoteRequest
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 CALENDAR_NAME = "CarDoc AI maintenance"
@@ -109,6 +112,7 @@ class MaintenanceRecordViewSet(TodayMixin, viewsets.ModelViewSet):
             recurrence_months=data.get("recurrence_months"),
             recurrence_km=data.get("recurrence_km"),
             due_odometer_km=data.get("due_odometer_km"),
+            garage=data.get("garage"),
             request=self.request,
         )
 
@@ -125,6 +129,7 @@ class MaintenanceRecordViewSet(TodayMixin, viewsets.ModelViewSet):
             recurrence_months=data.get("recurrence_months", record.recurrence_months),
             recurrence_km=data.get("recurrence_km", record.recurrence_km),
             due_odometer_km=data.get("due_odometer_km", record.due_odometer_km),
+            garage=data.get("garage", record.garage),
             request=self.request,
         )
 
@@ -317,3 +322,58 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def read_all(self, request: Request) -> Response:
         count = services.notification_mark_all_read(user=request.user)
         return Response(ReadAllSerializer({"marked_read": count}).data)
+
+
+class DiagnosticQuoteRequestsView(APIView):
+    """Quote requests for the repair one of the driver's diagnoses found."""
+
+    @extend_schema(
+        summary="The quote requests sent for one of your diagnoses",
+        responses={200: QuoteRequestSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, pk: UUID) -> Response:
+        diagnostic = get_object_or_404(DiagnosticRecord.objects.visible_to(request.user), pk=pk)
+        quotes = QuoteRequest.objects.visible_to(request.user).filter(diagnostic=diagnostic).select_related("mechanic")
+        return Response(QuoteRequestSerializer(quotes, many=True).data)
+
+    @extend_schema(
+        summary="Ask up to 3 garages for a quote for the repair this diagnosis found",
+        description="Each garage reads the finding and the vehicle, and the photo only with share_photo. It "
+        "answers with a price and a date from its web pages, and you get a notification. At most 3 garages per "
+        "diagnosis in all; only a completed diagnosis can be sent (409, code diagnostic_not_completed).",
+        request=QuoteRequestInputSerializer,
+        responses={201: QuoteRequestSerializer(many=True), **error_responses(400, 401, 404, 409)},
+    )
+    def post(self, request: Request, pk: UUID) -> Response:
+        diagnostic = get_object_or_404(DiagnosticRecord.objects.visible_to(request.user), pk=pk)
+        payload = QuoteRequestInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        quotes = services.quote_requests_send(
+            user=request.user,
+            diagnostic=diagnostic,
+            mechanics=payload.validated_data["mechanics"],
+            message=payload.validated_data["message"],
+            share_photo=payload.validated_data["share_photo"],
+            request=request,
+        )
+        return Response(QuoteRequestSerializer(quotes, many=True).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your quote requests, newest first", responses={200: QuoteRequestSerializer, **error_responses(401)}
+    ),
+    retrieve=extend_schema(
+        summary="One of your quote requests, with the garage's answer",
+        responses={200: QuoteRequestSerializer, **error_responses(401, 404)},
+    ),
+)
+class QuoteRequestViewSet(viewsets.ReadOnlyModelViewSet):
+    """The driver's side of quote requests; garages answer on their web pages."""
+
+    serializer_class = QuoteRequestSerializer
+    pagination_class = NewestFirstCursorPagination
+    queryset = QuoteRequest.objects.none()  # for the schema; get_queryset decides
+
+    def get_queryset(self) -> QuerySet[QuoteRequest]:
+        return QuoteRequest.objects.visible_to(self.request.user).select_related("mechanic")

@@ -14,7 +14,7 @@ from accounts.models import User, UserProfile, Vehicle
 from cardoc.models import AppSetting, AuditEvent
 from catalog.models import EngineSound, WarningLight
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult
-from directory.models import Mechanic, MechanicService, Review, Service
+from directory.models import ListingClaim, Mechanic, MechanicService, Review, ReviewReport, ReviewVote, Service
 from maintenance.models import MaintenanceRecord, Notification
 from mlops.models import MLModel, Prediction
 from tutorials.models import Tutorial, TutorialEngineSound, TutorialWarningLight
@@ -71,6 +71,34 @@ def duplicate_review() -> None:
     user, place = baker.make(User), mechanic()
     baker.make(Review, user=user, mechanic=place, rating=4)
     baker.make(Review, user=user, mechanic=place, rating=5)
+
+
+def duplicate_visit_review() -> None:
+    visit = uuid.uuid4()
+    baker.make(Review, user=baker.make(User), mechanic=mechanic(), rating=4, visit_id=visit)
+    baker.make(Review, user=baker.make(User), mechanic=mechanic(), rating=5, visit_id=visit)
+
+
+def review() -> Review:
+    return baker.make(Review, user=baker.make(User), mechanic=mechanic(), rating=3)
+
+
+def duplicate_vote() -> None:
+    user, rated = baker.make(User), review()
+    baker.make(ReviewVote, user=user, review=rated)
+    baker.make(ReviewVote, user=user, review=rated)
+
+
+def duplicate_report() -> None:
+    user, rated = baker.make(User), review()
+    baker.make(ReviewReport, user=user, review=rated, reason="spam")
+    baker.make(ReviewReport, user=user, review=rated, reason="fake")
+
+
+def duplicate_pending_claim() -> None:
+    user, place = baker.make(User), mechanic()
+    baker.make(ListingClaim, user=user, mechanic=place, message="It is mine")
+    baker.make(ListingClaim, user=user, mechanic=place, message="Really")
 
 
 def duplicate_vin() -> None:
@@ -158,7 +186,13 @@ BAD_ROWS: dict[str, Callable[[], object]] = {
     ),
     "review_rating_1_5_low": lambda: baker.make(Review, mechanic=mechanic(), rating=0),
     "review_rating_1_5_high": lambda: baker.make(Review, mechanic=mechanic(), rating=6),
-    "review_one_per_user_per_mechanic": duplicate_review,
+    "review_one_unverified_per_user_per_mechanic": duplicate_review,
+    "review_one_per_visit": duplicate_visit_review,
+    "reviewvote_once_per_user": duplicate_vote,
+    "reviewreport_once_per_user": duplicate_report,
+    "reviewreport_reason_valid": lambda: baker.make(ReviewReport, review=review(), reason="boring"),
+    "listingclaim_one_pending_per_user": duplicate_pending_claim,
+    "listingclaim_status_valid": lambda: baker.make(ListingClaim, mechanic=mechanic(), status="maybe"),
     "mlmodel_type": lambda: ml_model(model_type="llm"),
     "mlmodel_status": lambda: ml_model(status="retired"),
     "mlmodel_traffic_share": lambda: ml_model(traffic_share=1.5),

@@ -153,10 +153,13 @@ def test_open_now_understands_split_days_and_closing_time(client: APIClient, mon
     assert names(client.get(MECHANICS, {"open_now": "true"})) == []
 
 
-def test_the_time_zone_is_a_setting(client: APIClient, monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
-    make_listing("Early", working_hours={"fri": [["08:00", "12:00"]]})
-    at("2026-11-27T07:30:00", monkeypatch)
+def test_a_new_listings_time_zone_defaults_to_the_setting(
+    client: APIClient, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
     settings.DIRECTORY_TIME_ZONE = "UTC"
+    early = make_listing("Early", working_hours={"fri": [["08:00", "12:00"]]})
+    assert early.time_zone == "UTC"
+    at("2026-11-27T07:30:00", monkeypatch)
     assert names(client.get(MECHANICS, {"open_now": "true"})) == []
 
 
@@ -257,10 +260,11 @@ def test_the_mechanic_list_uses_a_constant_number_of_queries(
             MechanicService.objects.create(mechanic=garage, service=brake_pads, price=2000)
 
     add(3, 0)
-    with django_assert_max_num_queries(4):
+    # The account, the time zones in use, the count, the page, its offerings and its photos.
+    with django_assert_max_num_queries(6):
         assert len(client.get(MECHANICS, params).json()["results"]) == 3
     add(27, 3)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(6):
         assert len(client.get(MECHANICS, {**params, "page_size": 50}).json()["results"]) == 30
 
 

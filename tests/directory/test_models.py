@@ -72,6 +72,8 @@ def test_the_sql_open_flag_agrees_with_the_python_rule_all_week(seeded: None) ->
         {"mon": []},
         {"mon": [["08:00", "12:00"], ["14:00", "18:00"]], "sun": []},
         {"sat": [["00:00", "23:59"]]},
+        {"fri": [["18:00", "02:00"]]},
+        {"mon": [["08:00", "12:00"], ["20:00", "01:00"]]},
     ],
 )
 def test_valid_working_hours_pass(hours: dict) -> None:
@@ -86,7 +88,8 @@ def test_valid_working_hours_pass(hours: dict) -> None:
         ({"mon": [["08:00", "09:00"], ["10:00", "11:00"], ["12:00", "13:00"]]}, "at most 2"),
         ({"mon": [["8:00", "12:00"]]}, "HH:MM"),
         ({"mon": [["08:00", "24:00"]]}, "HH:MM"),
-        ({"mon": [["12:00", "08:00"]]}, "open before it closes"),
+        ({"mon": [["12:00", "12:00"]]}, "opens and closes at the same time"),
+        ({"mon": [["20:00", "02:00"], ["03:00", "04:00"]]}, "last span may run past midnight"),
         ({"mon": [["08:00", "12:00"], ["11:00", "13:00"]]}, "must not overlap"),
         ({"mon": [["08:00"]]}, "each span"),
         ({"mon": "08:00-18:00"}, "list of opening spans"),

@@ -102,7 +102,9 @@ def test_staff_see_every_listing(staff: User, listing: Mechanic, other_listing: 
 
 
 def test_a_mechanic_with_no_listing_is_told_how_to_get_one(other_mechanic: User) -> None:
-    assert "Ask CarDoc AI staff" in signed_in(other_mechanic).get(LIST_URL).content.decode()
+    page = signed_in(other_mechanic).get(LIST_URL).content.decode()
+    assert "ask CarDoc AI staff" in page
+    assert 'href="/mechanics/claim/"' in page
 
 
 def test_a_mechanic_logs_in_with_email_and_lands_on_their_listings(mechanic: User, listing: Mechanic) -> None:
@@ -225,7 +227,17 @@ def test_staff_may_edit_any_listing(staff: User, listing: Mechanic) -> None:
         ({"phone": "call me"}, "phone", "Enter a phone number"),
         ({"business_name": ""}, "business_name", "This field is required"),
         ({"email": "not-an-email"}, "email", "valid email"),
-        ({"hours-0-opens": "18:00", "hours-0-closes": "08:00"}, "hours-0-closes", "must be after opening"),
+        ({"hours-0-opens": "08:00", "hours-0-closes": "08:00"}, "hours-0-closes", "must differ from opening"),
+        (
+            {
+                "hours-0-opens": "20:00",
+                "hours-0-closes": "02:00",
+                "hours-0-opens_again": "03:00",
+                "hours-0-closes_again": "05:00",
+            },
+            "hours-0-closes",
+            "Only the second span may run past midnight",
+        ),
         ({"hours-0-opens": ""}, "hours-0-opens", "or tick Closed"),
         ({"hours-0-opens_again": "13:00"}, "hours-0-closes_again", "both times of the second span"),
         (
@@ -233,7 +245,8 @@ def test_staff_may_edit_any_listing(staff: User, listing: Mechanic) -> None:
             "hours-0-opens_again",
             "start after the first one closes",
         ),
-        ({"hours-0-opens": "25:00"}, "hours-0-opens", "Enter a valid time"),
+        ({"hours-0-opens": "25:00"}, "hours-0-opens", "Use the 24-hour clock"),
+        ({"hours-0-opens": "8:00 PM"}, "hours-0-opens", "Use the 24-hour clock"),
         ({"services-0-price": "-5"}, "services-0-price", "greater than or equal to 0"),
     ],
 )

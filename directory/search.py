@@ -1,0 +1,56 @@
+"""Full-text search over the listings: business name (most telling), service names, then address.
+
+Like the catalog's search (catalog/search.py), on PostgreSQL and SQLite:
+- PostgreSQL: an expression GIN index over a weighted ``tsvector`` (migration ``directory.0004``), with the
+  ``simple`` configuration, since names and addresses are proper nouns in French and English alike.
+- SQLite: an external-content FTS5 table kept in step by triggers (same migration), ranked with ``bm25``.
+
+Every word must match, as a prefix ("vidan" finds "Vidange"); service names come from ``services_text``,
+which the services that change a listing's offerings keep up to date.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.db import connections, models
+from django.db.models.expressions import RawSQL
+
+from catalog.search import search_terms
+
+RANK_ALIAS = "search_rank"
+# Keep in step with directory/migrations/0004_mechanic_full_text_search.py (the GIN index's expression).
+_PG_DOCUMENT = (
+    "setweight(to_tsvector('simple'::regconfig, {t}.\"business_name\"), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, {t}.\"services_text\"), 'B') || "
+    "setweight(to_tsvector('simple'::regconfig, {t}.\"address\"), 'C')"
+)
+_SQLITE_RANK = (
+    'SELECT -bm25("{fts}", 10.0, 2.0, 4.0) FROM "{fts}" WHERE "{fts}" MATCH %s AND "{fts}".rowid = "{t}".rowid'
+)
+
+
+def search_listings(queryset: models.QuerySet, text: str) -> models.QuerySet:
+    """``queryset`` narrowed to listings holding every word of ``text``, annotated with ``search_rank``."""
+    words = search_terms(text)
+    if not words:
+        return queryset.none()
+    vendor = connections[queryset.db].vendor
+    table = queryset.model._meta.db_table
+    if vendor == "postgresql":
+        quoted = connections[queryset.db].ops.quote_name(table)
+        # Our constant plus a quoted table name; the user's words only ever travel as parameters.
+        document = RawSQL(_PG_DOCUMENT.format(t=quoted), [], output_field=SearchVectorField())  # noqa: S611
+        # search_terms keeps letters and digits only, so no word can carry tsquery operators.
+        prefixes = " & ".join(f"{word}:*" for word in words if word.isalnum())
+        query = SearchQuery(prefixes, search_type="raw", config="simple")
+        return (
+            queryset.alias(search_document=document)
+            .filter(search_document=query)
+            .annotate(**{RANK_ALIAS: SearchRank(document, query)})
+        )
+    if vendor == "sqlite":
+        # Each word is a quoted FTS5 prefix string, so nothing the user types is read as query syntax.
+        match = " ".join(f'"{word}"*' for word in words)
+        rank = RawSQL(_SQLITE_RANK.format(fts=f"{table}_fts", t=table), [match], output_field=models.FloatField())  # noqa: S611
+        return queryset.annotate(**{RANK_ALIAS: rank}).filter(**{f"{RANK_ALIAS}__isnull": False})
+    raise NotImplementedError(f"Full-text search is not set up for {vendor}.")
