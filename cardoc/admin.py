@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from cardoc.models import AppSetting, AuditEvent
+from cardoc.models import AppSetting, AuditEvent, ContentVersion
 
 
 @admin.register(AppSetting)
@@ -33,3 +33,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["user__email", "ip_address", "user_agent"]
     list_select_related = ["user"]
     date_hierarchy = "timestamp"
+
+
+@admin.register(ContentVersion)
+class ContentVersionAdmin(ReadOnlyAdmin):
+    """Shown so staff can see when the public catalog last changed; the signals keep it, never a person."""
+
+    list_display = ["scope", "version", "updated_at"]
