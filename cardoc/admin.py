@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.admin.filters import FieldListFilter
 from django.http import HttpRequest
 
-from cardoc.models import AppSetting, AuditEvent, SeededRow
+from cardoc.models import AppSetting, AuditEvent, ContentVersion, SeededRow
 
 
 def titled_filter(title: str, base: type[FieldListFilter] = admin.AllValuesFieldListFilter) -> type[FieldListFilter]:
@@ -58,3 +58,10 @@ class SeededRowAdmin(ReadOnlyAdmin):
     list_display = ["kind", "key", "seeded_at"]
     list_filter = ["kind"]
     search_fields = ["key"]
+
+
+@admin.register(ContentVersion)
+class ContentVersionAdmin(ReadOnlyAdmin):
+    """Shown so staff can see when the public catalog last changed; the signals keep it, never a person."""
+
+    list_display = ["scope", "version", "updated_at"]
