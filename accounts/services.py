@@ -514,22 +514,38 @@ def vehicle_update(
     odometer_km: int | Unset = UNSET,
     nickname: str | Unset = UNSET,
 ) -> Vehicle:
-    """Change the given fields of a car."""
-    if make is not UNSET:
-        vehicle.make = make
-    if model is not UNSET:
-        vehicle.model = model
-    if year is not UNSET:
-        vehicle.year = year
-    if vin is not UNSET:
-        vehicle.vin = vin
-    if fuel_type is not UNSET:
-        vehicle.fuel_type = fuel_type
-    if odometer_km is not UNSET:
-        vehicle.odometer_km = odometer_km
-    if nickname is not UNSET:
-        vehicle.nickname = nickname
-    return _vehicle_save(vehicle)
+    """Change the given fields of a car; the odometer only goes forward.
+
+    The row is locked and re-read, and only the given columns are written: a nickname edit racing a
+    maintenance completion cannot restore the odometer reading the completion moved forward.
+    """
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in {
+            "make": make,
+            "model": model,
+            "year": year,
+            "vin": vin,
+            "fuel_type": fuel_type,
+            "odometer_km": odometer_km,
+            "nickname": nickname,
+        }.items()
+        if value is not UNSET
+    }
+    if "odometer_km" in changes and changes["odometer_km"] < vehicle.odometer_km:
+        # A lower reading would silence every km-based reminder; /complete refuses it for the same reason.
+        raise ValidationError(
+            {
+                "odometer_km": (
+                    f"The odometer reading of {changes['odometer_km']:,} km is lower than this car's last known "
+                    f"reading of {vehicle.odometer_km:,} km. Odometers only go forward."
+                )
+            }
+        )
+    for name, value in changes.items():
+        setattr(vehicle, name, value)
+    return _vehicle_save(vehicle, fields=[*changes, "updated_at"])
 
 
 @transaction.atomic
@@ -538,14 +554,14 @@ def vehicle_delete(*, vehicle: Vehicle) -> None:
     vehicle.delete()
 
 
-def _vehicle_save(vehicle: Vehicle) -> Vehicle:
+def _vehicle_save(vehicle: Vehicle, *, fields: list[str] | None = None) -> Vehicle:
     vehicle.vin = vehicle.vin.strip().upper()
     if vehicle.vin and Vehicle.objects.filter(user=vehicle.user, vin=vehicle.vin).exclude(pk=vehicle.pk).exists():
         raise ValidationError({"vin": DUPLICATE_VIN})
     vehicle.full_clean()
     try:
         with transaction.atomic():
-            vehicle.save()
+            vehicle.save(update_fields=fields)
     except IntegrityError as exc:
         raise ValidationError({"vin": DUPLICATE_VIN}) from exc
     return vehicle

@@ -113,19 +113,9 @@ class MaintenanceRecordViewSet(TodayMixin, viewsets.ModelViewSet):
         )
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        record, data = serializer.instance, serializer.validated_data
+        # Only the fields sent: the service fills the rest from the row it locks, never from this stale copy.
         serializer.instance = services.maintenance_update(
-            record=record,
-            maintenance_type=data.get("maintenance_type", record.maintenance_type),
-            title=data.get("title", record.title),
-            scheduled_date=data.get("scheduled_date", record.scheduled_date),
-            vehicle=data.get("vehicle", record.vehicle),
-            notes=data.get("notes", record.notes),
-            cost=data.get("cost", record.cost),
-            recurrence_months=data.get("recurrence_months", record.recurrence_months),
-            recurrence_km=data.get("recurrence_km", record.recurrence_km),
-            due_odometer_km=data.get("due_odometer_km", record.due_odometer_km),
-            request=self.request,
+            record=serializer.instance, request=self.request, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: MaintenanceRecord) -> None:
