@@ -7,6 +7,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from cardoc.admin import ReadOnlyAdmin
+from cardoc.exceptions import ConflictError
 from mlops.artifacts import resolve
 from mlops.models import MLModel, Prediction
 from mlops.services import model_deploy
@@ -70,12 +71,18 @@ class MLModelAdmin(admin.ModelAdmin):
             rows,
         )
 
-    @admin.action(description="Deploy the selected model (it becomes the active one of its type)")
+    @admin.action(
+        description="Deploy the selected model (it becomes the active one of its type)", permissions=["change"]
+    )
     def deploy_selected(self, request: HttpRequest, queryset: QuerySet[MLModel]) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one model to deploy.", level=messages.ERROR)
             return
-        model = model_deploy(model=queryset.get(), actor=request.user, request=request)
+        try:
+            model = model_deploy(model=queryset.get(), actor=request.user, request=request)
+        except ConflictError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
         self.message_user(request, f"{model} is now the active {model.get_model_type_display()} model.")
 
 
