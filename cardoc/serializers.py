@@ -81,7 +81,12 @@ class ErrorSerializer(serializers.Serializer):
 
 
 _ERROR_DESCRIPTIONS = {
-    HTTPStatus.BAD_REQUEST: "Invalid input: `validation_error` names the fields; `parse_error` for malformed JSON.",
+    HTTPStatus.BAD_REQUEST: (
+        "Invalid input: `validation_error` names the fields (a bad `page` or `cursor` included); `parse_error` "
+        "for malformed JSON; `too_many_fields` or `too_many_files` for an oversized form."
+    ),
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The request body is over the size limit (`request_too_large`).",
+    HTTPStatus.SERVICE_UNAVAILABLE: "The database is briefly unreachable; `Retry-After` says when to retry.",
     HTTPStatus.UNAUTHORIZED: "Missing, invalid or revoked credentials, or an account that is not active.",
     HTTPStatus.FORBIDDEN: "Signed in, but this role may not do this.",
     HTTPStatus.NOT_FOUND: "No such object among the caller's own.",

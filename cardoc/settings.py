@@ -255,6 +255,10 @@ SPECTACULAR_SETTINGS = {
         "SoundSeverityEnum": "catalog.models.SoundSeverity",
         "DiagnosticStatusEnum": "diagnostics.models.DiagnosticStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cardoc.schema.document_paging_errors",
+    ],
 }
 
 # --- Background work (django-q2) ------------------------------------------------------------------
