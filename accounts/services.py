@@ -416,6 +416,32 @@ def sessions_revoke_on_password_change(*, user: User) -> None:
     _revoke_refresh_tokens(user)
 
 
+def user_access_changed(*, user: User, old_role: str, old_status: str, request: AnyRequest | None = None) -> None:
+    """Follow up a staff change of an account's role or status: drop what the old role granted, audit it.
+
+    An account that stops being a mechanic loses its listings (ownership and the per-listing permissions),
+    which staff would otherwise have to find and remove by hand.
+    """
+    if user.role == old_role and user.status == old_status:
+        return
+    if old_role == Role.MECHANIC and user.role != Role.MECHANIC:
+        Mechanic.owners.through.objects.filter(user=user).delete()
+        UserObjectPermission.objects.filter(user=user).delete()
+    if user.status != AccountStatus.ACTIVE:
+        _revoke_refresh_tokens(user)
+    audit_record(
+        action=AuditAction.ADMIN_ACTION,
+        user=request.user if request is not None else None,
+        request=request,
+        details={
+            "event": "access_changed",
+            "account": str(user.pk),
+            "role": [old_role, user.role],
+            "status": [old_status, user.status],
+        },
+    )
+
+
 def _revoke_refresh_tokens(user: User) -> None:
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)

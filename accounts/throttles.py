@@ -25,7 +25,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from cardoc.middleware import client_ip
+from cardoc.request_context import client_ip
 
 
 def email_digest(email: str) -> str:

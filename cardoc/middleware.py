@@ -1,12 +1,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from http import HTTPStatus
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 from cardoc.exceptions import database_outage_response
+from cardoc.models import AuditAction
+from cardoc.request_context import client_ip, current_request_var, is_ip, user_agent
+from cardoc.services import audit_record
+
+# client_ip and user_agent moved to cardoc.request_context (audit_record reads them, and this module writes
+# audit rows); they stay importable from here for code written before.
+__all__ = [
+    "CurrentRequestMiddleware",
+    "DatabaseOutageMiddleware",
+    "TrustedProxyMiddleware",
+    "client_ip",
+    "user_agent",
+]
 
 
 class TrustedProxyMiddleware:
@@ -26,18 +40,50 @@ class TrustedProxyMiddleware:
         forwarded = request.META.pop("HTTP_X_FORWARDED_FOR", "")
         if proxy_count and forwarded:
             hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-            if len(hops) >= proxy_count:
+            if len(hops) >= proxy_count and is_ip(hops[-proxy_count]):
+                # Only a real address: anything else would fail the audit row's inet column (a 500 at login).
                 request.META["REMOTE_ADDR"] = hops[-proxy_count]
         return self.get_response(request)
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The caller's IP address, already resolved by TrustedProxyMiddleware."""
-    return request.META.get("REMOTE_ADDR") or None
+class CurrentRequestMiddleware:
+    """Make the request reachable by ``current_request()`` while it is served (the admin's log entries)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = current_request_var.set(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_var.reset(token)
+        if _is_admin_action(request) and response.status_code < HTTPStatus.BAD_REQUEST:
+            # Bulk actions (deploy, delete selected...) write no admin log entry of their own, or one
+            # bulk_create that no signal sees; this row says who ran which action on how many objects.
+            audit_record(
+                action=AuditAction.ADMIN_ACTION,
+                user=request.user,
+                request=request,
+                details={
+                    "event": "action",
+                    "action": request.POST.get("action", ""),
+                    "path": request.path,
+                    "selected": len(request.POST.getlist("_selected_action")),
+                    "confirmed": request.POST.get("post") == "yes",
+                },
+            )
+        return response
 
 
-def user_agent(request: HttpRequest) -> str:
-    return request.META.get("HTTP_USER_AGENT", "")[:512]
+def _is_admin_action(request: HttpRequest) -> bool:
+    return (
+        request.method == "POST"
+        and request.path.startswith("/admin/")
+        and getattr(request, "user", None) is not None
+        and request.user.is_authenticated
+        and bool(request.POST.get("action"))
+    )
 
 
 class DatabaseOutageMiddleware:
