@@ -4,9 +4,10 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
 
+from cardoc import rls
 from cardoc.exceptions import database_outage_response
 from cardoc.models import AuditAction
 from cardoc.request_context import client_ip, current_request_var, is_ip, user_agent
@@ -17,6 +18,7 @@ from cardoc.services import audit_record
 __all__ = [
     "CurrentRequestMiddleware",
     "DatabaseOutageMiddleware",
+    "RowLevelSecurityMiddleware",
     "TrustedProxyMiddleware",
     "client_ip",
     "user_agent",
@@ -97,9 +99,36 @@ class DatabaseOutageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        except (OperationalError, InterfaceError) as exc:
+            # Raised by a middleware below (the request's transaction cannot even begin).
+            return database_outage_response(exc)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OperationalError | InterfaceError):
             return database_outage_response(exception)
         return None
+
+
+class RowLevelSecurityMiddleware:
+    """On PostgreSQL, serve each request in one transaction scoped to its user (see cardoc.rls).
+
+    API requests start scoped to nobody; DRF authentication then names the user. Server pages (the admin,
+    the mechanics' pages) take the session's user here. Whatever the request set is put back at its end,
+    so a test's own transaction, which outlives the request, keeps its settings.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not rls.enabled():
+            return self.get_response(request)
+        with transaction.atomic():
+            saved = rls.current()
+            rls.set_request_user(None if request.path.startswith("/api/") else getattr(request, "user", None))
+            try:
+                return self.get_response(request)
+            finally:
+                rls.restore(saved)

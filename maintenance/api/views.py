@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from cardoc import rls
 from cardoc.serializers import ErrorSerializer, error_responses
 from diagnostics.models import DiagnosticRecord
 from maintenance import services
@@ -38,7 +39,7 @@ from maintenance.api.serializers import (
 from maintenance.dates import local_today
 from maintenance.filters import MaintenanceRecordFilter
 from maintenance.ical import render_calendar
-from maintenance.models import CalendarFeed, MaintenanceRecord, Notification
+from maintenance.models import CalendarFeed, MaintenanceRecord, Notification, hash_calendar_token
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 CALENDAR_NAME = "CarDoc AI maintenance"
@@ -210,9 +211,12 @@ class CalendarFeedView(APIView):
     )
     def get(self, request: Request) -> HttpResponse:
         token = request.query_params.get("token", "")
+        # Anonymous: row-level security lets this transaction see the one feed with this token, then its owner's.
+        rls.allow_calendar_token(hash_calendar_token(token))
         feed = CalendarFeed.objects.for_token(token).select_related("user").first() if token else None
         if feed is None:
             raise NotFound("No calendar feed has this token; it may have been reset.")
+        rls.set_request_user(feed.user)
         records = (
             MaintenanceRecord.objects.visible_to(feed.user)
             .open()
