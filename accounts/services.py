@@ -27,6 +27,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_pas
 
 from accounts.models import AccountStatus, RevokedAccessToken, Role, User, UserProfile, Vehicle
 from accounts.throttles import lockout_clear, lockout_record_failure, lockout_remaining
+from cardoc import rls
 from cardoc.exceptions import AuthenticationError, TooManyAttemptsError
 from cardoc.models import AuditAction, AuditEvent, AuditStatus
 from cardoc.services import audit_record
@@ -98,6 +99,8 @@ def user_register(
             user = User.objects.create_user(email=email, password=password, role=Role.CAR_USER)
     except IntegrityError as exc:
         raise ValidationError({"email": DUPLICATE_EMAIL}) from exc
+    # The caller is this new account from now on: row-level security lets it write its own profile.
+    rls.set_request_user(user)
     profile.user = user
     profile.save()
     audit_record(action=AuditAction.REGISTER, user=user, request=request)
@@ -146,6 +149,8 @@ def credentials_authenticate(*, email: str, password: str, request: AnyRequest |
         )
         raise AuthenticationError(BAD_CREDENTIALS, code="invalid_credentials")
     lockout_clear(email)
+    # Signed in: the rest of this request's transaction may read the account's own rows (its profile).
+    rls.set_request_user(user)
     return user
 
 
