@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
@@ -25,6 +26,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
+from accounts import recovery
 from accounts.models import AccountStatus, RevokedAccessToken, Role, User, UserProfile, Vehicle
 from accounts.throttles import lockout_clear, lockout_record_failure, lockout_remaining
 from cardoc import rls
@@ -104,6 +106,7 @@ def user_register(
     profile.user = user
     profile.save()
     audit_record(action=AuditAction.REGISTER, user=user, request=request)
+    transaction.on_commit(lambda: _send_verification(user))
     return user
 
 
@@ -347,6 +350,8 @@ def user_change_email(*, user: User, password: str, new_email: str, request: Any
                 user.save(update_fields=["email"])
         except IntegrityError as exc:
             raise ValidationError({"new_email": DUPLICATE_EMAIL}) from exc
+        user.email_verified = False
+        user.save(update_fields=["email_verified"])
         _revoke_refresh_tokens(user)
         audit_record(
             action=AuditAction.PROFILE_UPDATE,
@@ -354,7 +359,91 @@ def user_change_email(*, user: User, password: str, new_email: str, request: Any
             request=request,
             details={"changed": ["email"], "old_email": old_email},
         )
+        transaction.on_commit(lambda: _send_verification(user))
     return user
+
+
+# --- Recovery and verification ------------------------------------------------------------------------
+
+
+def _send_verification(user: User) -> None:
+    link = settings.EMAIL_VERIFICATION_URL.format(token=recovery.verification_token_for(user))
+    recovery.send(user, "Confirm your email address", f"Confirm this address for CarDoc AI:\n{link}")
+
+
+def password_reset_request(*, email: str, request: AnyRequest | None = None) -> None:
+    """Email a single-use reset link to the active account with this address, if there is one.
+
+    The caller learns nothing either way: the answer, and the audit row, are the same.
+    """
+    email = User.objects.normalize_email(email)
+    user = User.objects.active().by_email(email).first()
+    audit_record(
+        action=AuditAction.PASSWORD_RESET,
+        user=user or AnonymousUser(),
+        request=request,
+        details={"event": "requested", "email": email},
+    )
+    if user is None or not user.has_usable_password():
+        return
+    uid, token = recovery.reset_token_for(user)
+    link = settings.PASSWORD_RESET_URL.format(uid=uid, token=token)
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    body = (
+        f"Someone asked to reset the CarDoc AI password for this address. If it was you, open this link within "
+        f"{minutes} minutes:\n{link}\n\nIf it was not, ignore this email; your password stays as it is."
+    )
+    transaction.on_commit(lambda: recovery.send(user, "Reset your CarDoc AI password", body))
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str, request: AnyRequest | None = None) -> User:
+    """Set a new password from a reset link; the link then stops working and every session ends."""
+    user = recovery.user_for_reset(uid, token)
+    if user is None:
+        audit_record(
+            action=AuditAction.PASSWORD_RESET,
+            request=request,
+            status=AuditStatus.FAILURE,
+            details={"event": "bad_token"},
+        )
+        raise ValidationError({"token": "This reset link is invalid, already used or expired. Ask for a new one."})
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    with transaction.atomic():
+        user.set_password(new_password)
+        # Changing last_login too keeps the token single-use even if the new password equals the old one.
+        user.last_login = timezone.now()
+        # Whoever reads the mailbox proved the address.
+        user.email_verified = True
+        user.save(update_fields=["password", "last_login", "email_verified"])
+        _revoke_refresh_tokens(user)
+        audit_record(action=AuditAction.PASSWORD_RESET, user=user, request=request, details={"event": "completed"})
+    return user
+
+
+@transaction.atomic
+def email_verify(*, token: str, request: AnyRequest | None = None) -> User:
+    """Mark the address verified from the link sent to it."""
+    user = recovery.user_for_verification(token)
+    if user is None:
+        raise ValidationError({"token": "This verification link is invalid or expired. Ask for a new one."})
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+        audit_record(
+            action=AuditAction.PROFILE_UPDATE, user=user, request=request, details={"changed": ["email_verified"]}
+        )
+    return user
+
+
+def email_verification_resend(*, user: User) -> bool:
+    """Send the verification link again; False when the address is already verified."""
+    if user.email_verified:
+        return False
+    _send_verification(user)
+    return True
 
 
 def user_delete_account_confirmed(*, user: User, password: str, request: AnyRequest | None = None) -> None:

@@ -88,6 +88,18 @@ class RefreshIPThrottle(ClientIPThrottle):
     scope = "refresh_ip"
 
 
+class PasswordResetIPThrottle(ClientIPThrottle):
+    scope = "password_reset_ip"
+
+
+class PasswordResetEmailThrottle(EmailThrottle):
+    scope = "password_reset_email"
+
+
+class VerificationResendThrottle(AccountThrottle):
+    scope = "verification_resend"
+
+
 class PasswordChangeThrottle(AccountThrottle):
     scope = "password_change"
 

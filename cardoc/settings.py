@@ -154,6 +154,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # Repeated failed sign-ins on one address lock it, on the API, the web and the admin alike.
 LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=10)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Reset links work once and for an hour; verification links for three days.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=3 * 24 * 60 * 60)
+# Where the links in those emails point: the app's screens, which post the token back to the API.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="cardoc://reset-password?uid={uid}&token={token}")
+EMAIL_VERIFICATION_URL = env.str("EMAIL_VERIFICATION_URL", default="cardoc://verify-email?token={token}")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/mechanics/listings/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -233,6 +239,10 @@ REST_FRAMEWORK = {
         "refresh_ip": env.str("THROTTLE_REFRESH_IP", default="60/min"),
         # Guessing the old password with a stolen access token would turn 15 minutes into the account.
         "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="5/hour"),
+        # Each reset request sends an email: few per address, and per IP so nobody floods others' inboxes.
+        "password_reset_ip": env.str("THROTTLE_PASSWORD_RESET_IP", default="10/hour"),
+        "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+        "verification_resend": env.str("THROTTLE_VERIFICATION_RESEND", default="3/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
