@@ -14,6 +14,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import AccountStatus, RevokedAccessToken, User
+from cardoc import rls
 
 
 class ActiveAccountJWTAuthentication(JWTAuthentication):
@@ -52,6 +53,8 @@ class ActiveAccountJWTAuthentication(JWTAuthentication):
             api_settings.REVOKE_TOKEN_CLAIM
         ) != get_md5_hash_password(user.password):
             raise AuthenticationFailed(_("The password has changed; sign in again."), code="password_changed")
+        # The second defence: from here on, PostgreSQL shows this transaction only this user's rows.
+        rls.set_request_user(user)
         return user
 
 

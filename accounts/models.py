@@ -77,6 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=16, choices=Role, default=Role.CAR_USER)
     status = models.CharField(max_length=16, choices=AccountStatus, default=AccountStatus.ACTIVE)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin console.")
+    email_verified = models.BooleanField(
+        default=False, help_text="The owner proved they read this address (the link sent at sign-up or change)."
+    )
     date_joined = models.DateTimeField("registered at", default=timezone.now)
 
     objects = UserManager()

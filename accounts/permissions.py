@@ -36,3 +36,22 @@ class IsDriver(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and (user.role == Role.CAR_USER or user.is_staff))
+
+
+class HasModelPermission(BasePermission):
+    """Signed-in accounts holding one Django model permission, e.g. ``mlops.change_mlmodel``.
+
+    Being staff opens the admin; what a member of staff may change there, or through the API, is decided
+    by the permission, as in the admin itself.
+    """
+
+    message = "You do not have permission to do this."
+    permission: str = ""
+
+    @classmethod
+    def of(cls, permission: str) -> type[HasModelPermission]:
+        return type(f"Has_{permission.replace('.', '_')}", (cls,), {"permission": permission})
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm(self.permission))

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
@@ -23,10 +24,12 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
+from accounts import recovery
 from accounts.models import AccountStatus, RevokedAccessToken, Role, User, UserProfile, Vehicle
 from accounts.throttles import lockout_clear, lockout_record_failure, lockout_remaining
+from cardoc import rls
 from cardoc.exceptions import AuthenticationError, TooManyAttemptsError
-from cardoc.hooks import user_erasers
+from cardoc.hooks import mechanic_role_revokers, user_erasers
 from cardoc.models import AuditAction, AuditEvent, AuditStatus
 from cardoc.services import audit_record
 
@@ -94,9 +97,12 @@ def user_register(
             user = User.objects.create_user(email=email, password=password, role=Role.CAR_USER)
     except IntegrityError as exc:
         raise ValidationError({"email": DUPLICATE_EMAIL}) from exc
+    # The caller is this new account from now on: row-level security lets it write its own profile.
+    rls.set_request_user(user)
     profile.user = user
     profile.save()
     audit_record(action=AuditAction.REGISTER, user=user, request=request)
+    transaction.on_commit(lambda: _send_verification(user))
     return user
 
 
@@ -142,6 +148,8 @@ def credentials_authenticate(*, email: str, password: str, request: AnyRequest |
         )
         raise AuthenticationError(BAD_CREDENTIALS, code="invalid_credentials")
     lockout_clear(email)
+    # Signed in: the rest of this request's transaction may read the account's own rows (its profile).
+    rls.set_request_user(user)
     return user
 
 
@@ -338,6 +346,8 @@ def user_change_email(*, user: User, password: str, new_email: str, request: Any
                 user.save(update_fields=["email"])
         except IntegrityError as exc:
             raise ValidationError({"new_email": DUPLICATE_EMAIL}) from exc
+        user.email_verified = False
+        user.save(update_fields=["email_verified"])
         _revoke_refresh_tokens(user)
         audit_record(
             action=AuditAction.PROFILE_UPDATE,
@@ -345,7 +355,91 @@ def user_change_email(*, user: User, password: str, new_email: str, request: Any
             request=request,
             details={"changed": ["email"], "old_email": old_email},
         )
+        transaction.on_commit(lambda: _send_verification(user))
     return user
+
+
+# --- Recovery and verification ------------------------------------------------------------------------
+
+
+def _send_verification(user: User) -> None:
+    link = settings.EMAIL_VERIFICATION_URL.format(token=recovery.verification_token_for(user))
+    recovery.send(user, "Confirm your email address", f"Confirm this address for CarDoc AI:\n{link}")
+
+
+def password_reset_request(*, email: str, request: AnyRequest | None = None) -> None:
+    """Email a single-use reset link to the active account with this address, if there is one.
+
+    The caller learns nothing either way: the answer, and the audit row, are the same.
+    """
+    email = User.objects.normalize_email(email)
+    user = User.objects.active().by_email(email).first()
+    audit_record(
+        action=AuditAction.PASSWORD_RESET,
+        user=user or AnonymousUser(),
+        request=request,
+        details={"event": "requested", "email": email},
+    )
+    if user is None or not user.has_usable_password():
+        return
+    uid, token = recovery.reset_token_for(user)
+    link = settings.PASSWORD_RESET_URL.format(uid=uid, token=token)
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    body = (
+        f"Someone asked to reset the CarDoc AI password for this address. If it was you, open this link within "
+        f"{minutes} minutes:\n{link}\n\nIf it was not, ignore this email; your password stays as it is."
+    )
+    transaction.on_commit(lambda: recovery.send(user, "Reset your CarDoc AI password", body))
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str, request: AnyRequest | None = None) -> User:
+    """Set a new password from a reset link; the link then stops working and every session ends."""
+    user = recovery.user_for_reset(uid, token)
+    if user is None:
+        audit_record(
+            action=AuditAction.PASSWORD_RESET,
+            request=request,
+            status=AuditStatus.FAILURE,
+            details={"event": "bad_token"},
+        )
+        raise ValidationError({"token": "This reset link is invalid, already used or expired. Ask for a new one."})
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    with transaction.atomic():
+        user.set_password(new_password)
+        # Changing last_login too keeps the token single-use even if the new password equals the old one.
+        user.last_login = timezone.now()
+        # Whoever reads the mailbox proved the address.
+        user.email_verified = True
+        user.save(update_fields=["password", "last_login", "email_verified"])
+        _revoke_refresh_tokens(user)
+        audit_record(action=AuditAction.PASSWORD_RESET, user=user, request=request, details={"event": "completed"})
+    return user
+
+
+@transaction.atomic
+def email_verify(*, token: str, request: AnyRequest | None = None) -> User:
+    """Mark the address verified from the link sent to it."""
+    user = recovery.user_for_verification(token)
+    if user is None:
+        raise ValidationError({"token": "This verification link is invalid or expired. Ask for a new one."})
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+        audit_record(
+            action=AuditAction.PROFILE_UPDATE, user=user, request=request, details={"changed": ["email_verified"]}
+        )
+    return user
+
+
+def email_verification_resend(*, user: User) -> bool:
+    """Send the verification link again; False when the address is already verified."""
+    if user.email_verified:
+        return False
+    _send_verification(user)
+    return True
 
 
 def user_delete_account_confirmed(*, user: User, password: str, request: AnyRequest | None = None) -> None:
@@ -407,6 +501,33 @@ def sessions_revoke_on_password_change(*, user: User) -> None:
     changepassword`` and any ``set_password()`` + ``save()`` all end here, not only the API's service.
     """
     _revoke_refresh_tokens(user)
+
+
+def user_access_changed(*, user: User, old_role: str, old_status: str, request: AnyRequest | None = None) -> None:
+    """Follow up a staff change of an account's role or status: drop what the old role granted, audit it.
+
+    An account that stops being a mechanic loses its listings (ownership and the per-listing permissions),
+    which staff would otherwise have to find and remove by hand.
+    """
+    if user.role == old_role and user.status == old_status:
+        return
+    if old_role == Role.MECHANIC and user.role != Role.MECHANIC:
+        for revoke in mechanic_role_revokers:
+            revoke(user=user)
+        UserObjectPermission.objects.filter(user=user).delete()
+    if user.status != AccountStatus.ACTIVE:
+        _revoke_refresh_tokens(user)
+    audit_record(
+        action=AuditAction.ADMIN_ACTION,
+        user=request.user if request is not None else None,
+        request=request,
+        details={
+            "event": "access_changed",
+            "account": str(user.pk),
+            "role": [old_role, user.role],
+            "status": [old_status, user.status],
+        },
+    )
 
 
 def _revoke_refresh_tokens(user: User) -> None:
@@ -491,22 +612,38 @@ def vehicle_update(
     odometer_km: int | Unset = UNSET,
     nickname: str | Unset = UNSET,
 ) -> Vehicle:
-    """Change the given fields of a car."""
-    if make is not UNSET:
-        vehicle.make = make
-    if model is not UNSET:
-        vehicle.model = model
-    if year is not UNSET:
-        vehicle.year = year
-    if vin is not UNSET:
-        vehicle.vin = vin
-    if fuel_type is not UNSET:
-        vehicle.fuel_type = fuel_type
-    if odometer_km is not UNSET:
-        vehicle.odometer_km = odometer_km
-    if nickname is not UNSET:
-        vehicle.nickname = nickname
-    return _vehicle_save(vehicle)
+    """Change the given fields of a car; the odometer only goes forward.
+
+    The row is locked and re-read, and only the given columns are written: a nickname edit racing a
+    maintenance completion cannot restore the odometer reading the completion moved forward.
+    """
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in {
+            "make": make,
+            "model": model,
+            "year": year,
+            "vin": vin,
+            "fuel_type": fuel_type,
+            "odometer_km": odometer_km,
+            "nickname": nickname,
+        }.items()
+        if value is not UNSET
+    }
+    if "odometer_km" in changes and changes["odometer_km"] < vehicle.odometer_km:
+        # A lower reading would silence every km-based reminder; /complete refuses it for the same reason.
+        raise ValidationError(
+            {
+                "odometer_km": (
+                    f"The odometer reading of {changes['odometer_km']:,} km is lower than this car's last known "
+                    f"reading of {vehicle.odometer_km:,} km. Odometers only go forward."
+                )
+            }
+        )
+    for name, value in changes.items():
+        setattr(vehicle, name, value)
+    return _vehicle_save(vehicle, fields=[*changes, "updated_at"])
 
 
 @transaction.atomic
@@ -515,14 +652,14 @@ def vehicle_delete(*, vehicle: Vehicle) -> None:
     vehicle.delete()
 
 
-def _vehicle_save(vehicle: Vehicle) -> Vehicle:
+def _vehicle_save(vehicle: Vehicle, *, fields: list[str] | None = None) -> Vehicle:
     vehicle.vin = vehicle.vin.strip().upper()
     if vehicle.vin and Vehicle.objects.filter(user=vehicle.user, vin=vehicle.vin).exclude(pk=vehicle.pk).exists():
         raise ValidationError({"vin": DUPLICATE_VIN})
     vehicle.full_clean()
     try:
         with transaction.atomic():
-            vehicle.save()
+            vehicle.save(update_fields=fields)
     except IntegrityError as exc:
         raise ValidationError({"vin": DUPLICATE_VIN}) from exc
     return vehicle

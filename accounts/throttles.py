@@ -25,7 +25,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from cardoc.middleware import client_ip
+from cardoc.request_context import client_ip
 
 
 def email_digest(email: str) -> str:
@@ -86,6 +86,18 @@ class RegisterEmailThrottle(EmailThrottle):
 
 class RefreshIPThrottle(ClientIPThrottle):
     scope = "refresh_ip"
+
+
+class PasswordResetIPThrottle(ClientIPThrottle):
+    scope = "password_reset_ip"
+
+
+class PasswordResetEmailThrottle(EmailThrottle):
+    scope = "password_reset_email"
+
+
+class VerificationResendThrottle(AccountThrottle):
+    scope = "verification_resend"
 
 
 class PasswordChangeThrottle(AccountThrottle):

@@ -52,6 +52,10 @@ class Hook(Generic[F]):
 UserEraser = Callable[..., None]  # (*, user: User) -> None
 user_erasers: Hook[UserEraser] = Hook("user_erasers")
 
+# Undo what the mechanic role granted, when staff take the role away: (*, user: User) -> None.
+RoleRevoker = Callable[..., None]
+mechanic_role_revokers: Hook[RoleRevoker] = Hook("mechanic_role_revokers")
+
 # Create the app's seed content (``manage.py seed``): what is missing is created, and a row edited since it
 # was seeded is left alone. Called lowest layer first, since seeded rows link to lower ones. Returns counts
 # per kind of row, for the command's report.

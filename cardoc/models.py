@@ -86,6 +86,7 @@ class AuditAction(models.TextChoices):
     REGISTER = "register", "Register"
     TOKEN_REFRESH = "token_refresh", "Token refresh"
     PASSWORD_CHANGE = "password_change", "Password change"
+    PASSWORD_RESET = "password_reset", "Password reset"
     PROFILE_UPDATE = "profile_update", "Profile update"
     ACCOUNT_DELETION = "account_deletion", "Account deletion"
     DIAGNOSTIC = "diagnostic", "Diagnostic"

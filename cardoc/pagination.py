@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
+
+# DRF answers a bad page number or cursor with 404, as if the list did not exist; it is bad input (a 400).
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -10,6 +15,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:
+            raise ValidationError({self.page_query_param: [str(exc.detail)]}) from exc
+
 
 class NewestFirstCursorPagination(pagination.CursorPagination):
     """History-like lists: stable under inserts, so an offline client can page back without gaps."""
@@ -18,3 +29,9 @@ class NewestFirstCursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
     ordering = ("-created_at", "-id")
+
+    def decode_cursor(self, request: Any) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:
+            raise ValidationError({self.cursor_query_param: [str(exc.detail)]}) from exc

@@ -9,6 +9,8 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from cardoc.text import control_character_error
+
 UNKNOWN_FIELD = "Unknown field."
 READ_ONLY_FIELD = "This field is read-only."
 
@@ -19,11 +21,12 @@ class StrictFieldsMixin:
     DRF silently drops unknown keys, so a client that misspells ``odometer_km`` gets a 200 and nothing
     saved. With this mixin first in the bases, such a request is a 400 ``validation_error`` naming the key;
     a read-only field sent back is refused too, with a message saying so. Nested serializers that use the
-    mixin check their own level.
+    mixin check their own level. Text that carries control or invisible formatting characters (a
+    right-to-left override in a name, say) is refused too, naming the character.
     """
 
     def to_internal_value(self, data: Any) -> Any:
-        extra = self._extra_field_errors(data)
+        extra = {**self._extra_field_errors(data), **self._control_character_errors(data)}
         try:
             value = super().to_internal_value(data)  # type: ignore[misc]
         except serializers.ValidationError as exc:
@@ -33,6 +36,19 @@ class StrictFieldsMixin:
         if extra:
             raise serializers.ValidationError(extra)
         return value
+
+    def _control_character_errors(self, data: Any) -> dict[str, list[str]]:
+        # Text fields only, passwords aside: any character is fair in a password, and it is never shown.
+        if not isinstance(data, Mapping):
+            return {}
+        fields = self.fields  # type: ignore[attr-defined]
+        errors: dict[str, list[str]] = {}
+        for key, raw in data.items():
+            field = fields.get(key)
+            is_text = isinstance(field, serializers.CharField) and not field.write_only
+            if is_text and isinstance(raw, str) and (message := control_character_error(raw)):
+                errors[str(key)] = [message]
+        return errors
 
     def _extra_field_errors(self, data: Any) -> dict[str, list[str]]:
         if not isinstance(data, Mapping):
@@ -65,7 +81,12 @@ class ErrorSerializer(serializers.Serializer):
 
 
 _ERROR_DESCRIPTIONS = {
-    HTTPStatus.BAD_REQUEST: "Invalid input: `validation_error` names the fields; `parse_error` for malformed JSON.",
+    HTTPStatus.BAD_REQUEST: (
+        "Invalid input: `validation_error` names the fields (a bad `page` or `cursor` included); `parse_error` "
+        "for malformed JSON; `too_many_fields` or `too_many_files` for an oversized form."
+    ),
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The request body is over the size limit (`request_too_large`).",
+    HTTPStatus.SERVICE_UNAVAILABLE: "The database is briefly unreachable; `Retry-After` says when to retry.",
     HTTPStatus.UNAUTHORIZED: "Missing, invalid or revoked credentials, or an account that is not active.",
     HTTPStatus.FORBIDDEN: "Signed in, but this role may not do this.",
     HTTPStatus.NOT_FOUND: "No such object among the caller's own.",

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 
 from cardoc.hooks import content_seeders
-from cardoc.middleware import client_ip, user_agent
 from cardoc.models import AuditAction, AuditEvent, AuditStatus, ContentVersion
+from cardoc.request_context import client_ip, current_request, user_agent
 from cardoc.seeding import UpsertCounts
 
 
@@ -69,3 +70,25 @@ def content_seed(*, demo: bool = False) -> SeedReport:
     for seeder in content_seeders:
         report.counts.update(seeder(demo=demo))
     return report
+
+
+def audit_admin_log_entry(*, entry: LogEntry) -> None:
+    """Copy one entry of Django's admin log into the audit trail, with the IP and user agent of its request.
+
+    Every add, change, deletion and bulk action in the admin writes a LogEntry; connected to its post_save
+    (cardoc.apps), this makes staff work visible in the one audit trail, not only in the admin's history.
+    """
+    request = current_request()
+    kind = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}.get(entry.action_flag, "other")
+    audit_record(
+        action=AuditAction.ADMIN_ACTION,
+        user=entry.user,
+        request=request,
+        details={
+            "event": kind,
+            "model": entry.content_type.model_class()._meta.label if entry.content_type_id else "",  # type: ignore[union-attr]
+            "object_id": str(entry.object_id or ""),
+            "object": entry.object_repr,
+            "change": entry.get_change_message(),
+        },
+    )

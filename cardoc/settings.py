@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -62,6 +63,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before CommonMiddleware, as django-cors-headers asks; inert while CORS_ALLOWED_ORIGINS is empty.
+    "corsheaders.middleware.CorsMiddleware",
+    # CSP on server pages, no-store on personal API answers.
+    "cardoc.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cardoc.middleware.TrustedProxyMiddleware",
     # Outermost of the database users, so an outage anywhere below it is a 503, not a 500.
@@ -72,6 +77,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication, so the admin's log entries reach the audit trail with their user and IP.
+    "cardoc.middleware.CurrentRequestMiddleware",
+    # PostgreSQL only: one transaction per request, scoped to its user by row-level security (cardoc.rls).
+    "cardoc.middleware.RowLevelSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
@@ -163,6 +172,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # Repeated failed sign-ins on one address lock it, on the API, the web and the admin alike.
 LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=10)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Reset links work once and for an hour; verification links for three days.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=3 * 24 * 60 * 60)
+# Where the links in those emails point: the app's screens, which post the token back to the API.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="cardoc://reset-password?uid={uid}&token={token}")
+EMAIL_VERIFICATION_URL = env.str("EMAIL_VERIFICATION_URL", default="cardoc://verify-email?token={token}")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/mechanics/listings/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -210,6 +225,11 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Cross-origin calls to the API (a web client on another origin) only from the origins named here; none by
+# default, since the mobile app is not a browser and needs no CORS.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -239,6 +259,10 @@ REST_FRAMEWORK = {
         "refresh_ip": env.str("THROTTLE_REFRESH_IP", default="60/min"),
         # Guessing the old password with a stolen access token would turn 15 minutes into the account.
         "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="5/hour"),
+        # Each reset request sends an email: few per address, and per IP so nobody floods others' inboxes.
+        "password_reset_ip": env.str("THROTTLE_PASSWORD_RESET_IP", default="10/hour"),
+        "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+        "verification_resend": env.str("THROTTLE_VERIFICATION_RESEND", default="3/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -275,6 +299,10 @@ SPECTACULAR_SETTINGS = {
         "SoundSeverityEnum": "catalog.models.SoundSeverity",
         "DiagnosticStatusEnum": "diagnostics.models.DiagnosticStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cardoc.schema.document_paging_errors",
+    ],
 }
 
 # --- Background work (django-q2) ------------------------------------------------------------------

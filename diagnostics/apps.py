@@ -12,3 +12,12 @@ class DiagnosticsConfig(AppConfig):
 
     def ready(self) -> None:
         hooks.user_erasers.register("diagnostics.services.user_diagnostics_erase")
+        from django.db.models.signals import post_delete
+
+        from diagnostics.models import DiagnosticRecord
+        from diagnostics.services import diagnostic_files_discard_on_delete
+
+        def _discard(sender: type[DiagnosticRecord], instance: DiagnosticRecord, **kwargs: object) -> None:
+            diagnostic_files_discard_on_delete(record=instance)
+
+        post_delete.connect(_discard, sender=DiagnosticRecord, dispatch_uid="diagnostics_discard_files_on_delete")

@@ -79,6 +79,9 @@ class DiagnosticRecord(models.Model):
     status = models.CharField(max_length=16, choices=DiagnosticStatus, default=DiagnosticStatus.PENDING)
     error_message = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Analysis runs started, retries included.")
+    runs_started = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Every run ever started; never reset, so a stale run knows it is stale."
+    )
     client_ref = models.UUIDField(
         null=True, blank=True, help_text="Made on the phone while offline, so a retried upload is stored once."
     )

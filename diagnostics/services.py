@@ -135,7 +135,23 @@ def _checked_uploads(
 
 def _discard_files(files: Iterable[tuple[Storage, str]]) -> None:
     for storage, name in files:
-        storage.delete(name)
+        try:
+            storage.delete(name)
+        except OSError:
+            # The rows are gone (or never were): a file left on a failing disk is for staff to clear, and
+            # must not turn the driver's successful request into a 500.
+            logger.exception("Could not delete the private file %s", name)
+
+
+def diagnostic_files_discard_on_delete(*, record: DiagnosticRecord) -> None:
+    """Remove a deleted diagnostic's photo and recording once the deletion commits, however it was deleted.
+
+    Connected to ``post_delete`` (diagnostics.apps), so the admin's delete, a cascade from a deleted user
+    or car, and the API all leave no private media behind; a rollback keeps the files with their rows.
+    """
+    files = [(file.storage, file.name) for file in (record.image, record.audio) if file]
+    if files:
+        transaction.on_commit(partial(_discard_files, files))
 
 
 def _queue_analysis(record_id: UUID) -> None:
@@ -239,7 +255,7 @@ def diagnostic_reanalyze(
 @transaction.atomic
 def diagnostic_delete(*, record: DiagnosticRecord, user: User, request: HttpRequest | None = None) -> None:
     """Delete a diagnostic with its result; its photo and recording go once the deletion is committed."""
-    files = [(file.storage, file.name) for file in (record.image, record.audio) if file]
+    # The files go after the commit, through the post_delete receiver (diagnostic_files_discard_on_delete).
     record_id = str(record.pk)
     record.delete()
     audit_record(
@@ -248,7 +264,6 @@ def diagnostic_delete(*, record: DiagnosticRecord, user: User, request: HttpRequ
         request=request,
         details={"event": "deleted", "diagnostic": record_id},
     )
-    transaction.on_commit(partial(_discard_files, files))
 
 
 # --- Analysis -------------------------------------------------------------------------------------
@@ -349,9 +364,13 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
     return outcome
 
 
-def _owned(record_id: UUID, attempt: int) -> Q:
-    """This run still owns the record: nobody re-queued it (the sweep) or re-requested it since."""
-    return Q(pk=record_id, status=DiagnosticStatus.IN_PROGRESS, attempts=attempt)
+def _owned(record: DiagnosticRecord) -> Q:
+    """This run still owns the record: nobody re-queued it (the sweep) or re-requested it since.
+
+    Keyed on ``runs_started``, which only ever grows: ``attempts`` starts again at each re-analysis, so a
+    run the sweep gave up on could otherwise match a later run's attempt number and store a stale result.
+    """
+    return Q(pk=record.pk, status=DiagnosticStatus.IN_PROGRESS, runs_started=record.runs_started)
 
 
 def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> DiagnosticRecord | None:
@@ -368,7 +387,7 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
     overall = max((f.confidence for f, _, _ in linked), default=0.0)
 
     with transaction.atomic():
-        locked = DiagnosticRecord.objects.select_for_update().filter(_owned(record.pk, attempt)).first()
+        locked = DiagnosticRecord.objects.select_for_update().filter(_owned(record)).first()
         if locked is None:
             return None
         now = timezone.now()
@@ -452,14 +471,14 @@ def _retry_or_fail(record: DiagnosticRecord, attempt: int, reason: str) -> None:
     if attempt >= settings.DIAGNOSTIC_MAX_ATTEMPTS:
         _fail(
             record.pk,
-            _owned(record.pk, attempt),
+            _owned(record),
             f"The analysis could not run after {attempt} {'attempt' if attempt == 1 else 'attempts'}: {reason} "
             "Please try again later.",
         )
         return
     logger.warning("Diagnostic %s: attempt %s failed (%s); queued again.", record.pk, attempt, reason)
     with transaction.atomic():
-        requeued = DiagnosticRecord.objects.filter(_owned(record.pk, attempt)).update(
+        requeued = DiagnosticRecord.objects.filter(_owned(record)).update(
             status=DiagnosticStatus.PENDING, queued_at=timezone.now()
         )
         if requeued:
@@ -471,6 +490,7 @@ def _claim(record_id: UUID | str) -> DiagnosticRecord | None:
     claimed = DiagnosticRecord.objects.filter(pk=record_id, status=DiagnosticStatus.PENDING).update(
         status=DiagnosticStatus.IN_PROGRESS,
         attempts=F("attempts") + 1,
+        runs_started=F("runs_started") + 1,
         started_at=timezone.now(),
         finished_at=None,
         error_message="",
@@ -495,9 +515,9 @@ def diagnostic_analyze(*, record_id: UUID | str) -> DiagnosticRecord | None:
         outcome = _infer(record)
         stored = _store_result(record, attempt, outcome)
     except MediaError as exc:
-        _fail(record.pk, _owned(record.pk, attempt), f"The uploaded file could not be analysed: {exc}")
+        _fail(record.pk, _owned(record), f"The uploaded file could not be analysed: {exc}")
     except FileNotFoundError:
-        _fail(record.pk, _owned(record.pk, attempt), "The uploaded file is no longer available.")
+        _fail(record.pk, _owned(record), "The uploaded file is no longer available.")
     except ModelUnavailableError as exc:
         _retry_or_fail(record, attempt, str(exc))
     except OperationalError:
@@ -505,7 +525,7 @@ def diagnostic_analyze(*, record_id: UUID | str) -> DiagnosticRecord | None:
         _retry_or_fail(record, attempt, "the database was busy.")
     except Exception:
         logger.exception("Diagnostic %s: analysis failed.", record.pk)
-        _fail(record.pk, _owned(record.pk, attempt), "The analysis failed because of an error on our side.")
+        _fail(record.pk, _owned(record), "The analysis failed because of an error on our side.")
     else:
         return stored
     return DiagnosticRecord.objects.filter(pk=record.pk).first()
@@ -533,8 +553,8 @@ def diagnostic_sweep_stuck(*, queued_ids: set[str] | None, now: datetime | None 
 
     stuck_before = now - settings.DIAGNOSTIC_STUCK_AFTER
     stuck = DiagnosticRecord.objects.filter(status=DiagnosticStatus.IN_PROGRESS, started_at__lt=stuck_before)
-    for record in stuck.only("pk", "attempts"):
-        owned = _owned(record.pk, record.attempts) & Q(started_at__lt=stuck_before)
+    for record in stuck.only("pk", "attempts", "runs_started"):
+        owned = _owned(record) & Q(started_at__lt=stuck_before)
         if record.attempts >= settings.DIAGNOSTIC_MAX_ATTEMPTS:
             minutes = int(settings.DIAGNOSTIC_STUCK_AFTER / timedelta(minutes=1))
             message = (

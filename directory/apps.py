@@ -19,4 +19,5 @@ class DirectoryConfig(AppConfig):
         watch_public_content("directory.Service")
         hooks.content_seeders.register("directory.services.directory_seed")
         hooks.user_erasers.register("directory.services.user_listings_release")
+        hooks.mechanic_role_revokers.register("directory.services.user_listings_release")
         post_delete.connect(review_deleted, sender="directory.Review", dispatch_uid="directory_review_deleted")

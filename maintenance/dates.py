@@ -16,8 +16,21 @@ DEFAULT_LEAD_DAYS = 3
 MAX_LEAD_DAYS = 60
 # Used when a car's own history is too short to say how far it is driven: 15,000 km a year.
 DEFAULT_KM_PER_DAY = 15_000 / 365
+# Every date a driver types is bounded: nothing before the first maintenance anyone kept records of, nothing
+# further ahead than a plan can mean. Unbounded, 9999-12-31 passes and the calendar feed's DTEND overflows.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_YEARS_AHEAD = 50
+# The slowest pace believed: a car driven 100 km a year. Slower estimates (a backdated record at 0 km) would
+# put a mileage-based job centuries away and overflow the date arithmetic.
+MIN_KM_PER_DAY = 100 / 365
 # A reading span shorter than this says more about one trip than about the car's habits.
 MIN_HISTORY_DAYS = 30
+
+
+def latest_date() -> date:
+    """The latest date a driver may plan for (the bound moves with the calendar)."""
+    today = timezone.now().date()
+    return date(today.year + LATEST_YEARS_AHEAD, 12, 31)
 
 
 def user_zone(user: User) -> ZoneInfo:
@@ -47,8 +60,8 @@ def add_months(day: date, months: int) -> date:
 
 
 def days_to_drive(km: int, *, km_per_day: float) -> int:
-    """Whole days needed to cover ``km`` at a pace of ``km_per_day``; at least one."""
-    return max(1, math.ceil(km / km_per_day))
+    """Whole days needed to cover ``km`` at a pace of ``km_per_day`` (never below MIN_KM_PER_DAY); at least one."""
+    return max(1, math.ceil(km / max(km_per_day, MIN_KM_PER_DAY)))
 
 
 def km_per_day_between(

@@ -6,6 +6,7 @@ bring a whole object model for what is a page of string handling.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ CRLF = "\r\n"
 MAX_LINE_OCTETS = 75
 # TEXT may hold no control characters except tab (RFC 5545 §3.3.11); line breaks are escaped first.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,11 @@ def render_calendar(*, name: str, product_id: str, events: Iterable[AllDayEvent]
         "X-PUBLISHED-TTL:PT1H",
     ]
     for event in events:
-        lines += _event_lines(event, stamp=stamp)
+        try:
+            lines += _event_lines(event, stamp=stamp)
+        except (OverflowError, ValueError):
+            # Total on purpose: one record the feed cannot express (a date at the edge of the calendar) is
+            # left out and logged, and the driver's other events still reach their calendar.
+            logger.warning("Calendar event %s left out of the feed: its date cannot be written", event.uid)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + CRLF for line in lines)

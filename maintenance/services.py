@@ -34,6 +34,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from accounts.models import User, Vehicle
+from accounts.services import UNSET, Unset
 from cardoc.exceptions import ConflictError
 from cardoc.models import AuditAction
 from cardoc.services import audit_record
@@ -130,45 +131,65 @@ def maintenance_create(
 def maintenance_update(
     *,
     record: MaintenanceRecord,
-    maintenance_type: str,
-    title: str,
-    scheduled_date: date,
-    vehicle: Vehicle | None,
-    notes: str,
-    cost: Decimal | None,
-    recurrence_months: int | None,
-    recurrence_km: int | None,
-    due_odometer_km: int | None,
-    garage: Mechanic | None = None,
+    maintenance_type: str | Unset = UNSET,
+    title: str | Unset = UNSET,
+    scheduled_date: date | Unset = UNSET,
+    vehicle: Vehicle | Unset | None = UNSET,
+    notes: str | Unset = UNSET,
+    cost: Decimal | Unset | None = UNSET,
+    recurrence_months: int | Unset | None = UNSET,
+    recurrence_km: int | Unset | None = UNSET,
+    due_odometer_km: int | Unset | None = UNSET,
+    garage: Mechanic | Unset | None = UNSET,
     request: HttpRequest | None = None,
 ) -> MaintenanceRecord:
-    """Replace a record's plan. Moving an open job to a new date re-arms its reminders.
+    """Change the given fields of a record's plan; the others keep their stored value. Moving an open
+    job to a new date or reading re-arms its reminders.
 
-    The reminders already sent spoke of the old date, so they are withdrawn from the inbox; the job
-    then reminds the driver afresh, within the one-per-kind rule of ``notification_once_per_record_kind``.
+    The row is locked and re-read first, and only the changed columns are written: a title edit racing a
+    completion can neither erase the cost and notes the completion added nor undo the completion. The
+    reminders already sent spoke of the old date, so they are withdrawn from the inbox; the job then reminds
+    the driver afresh, within the one-per-kind rule of ``notification_once_per_record_kind``.
     """
-    # Locked so that the reminder job cannot claim the row halfway through a reschedule.
+    # Locked so that neither the reminder job nor a completion can change the row halfway through.
     record = MaintenanceRecord.objects.select_for_update().get(pk=record.pk)
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in {
+            "maintenance_type": maintenance_type,
+            "title": title,
+            "scheduled_date": scheduled_date,
+            "vehicle": vehicle,
+            "notes": notes,
+            "cost": cost,
+            "recurrence_months": recurrence_months,
+            "recurrence_km": recurrence_km,
+            "due_odometer_km": due_odometer_km,
+            "garage": garage,
+        }.items()
+        if value is not UNSET
+    }
     _check_plan(
-        user=record.user, vehicle=vehicle, cost=cost, recurrence_km=recurrence_km, due_odometer_km=due_odometer_km
+        user=record.user,
+        vehicle=changes.get("vehicle", record.vehicle),
+        cost=changes.get("cost", record.cost),
+        recurrence_km=changes.get("recurrence_km", record.recurrence_km),
+        due_odometer_km=changes.get("due_odometer_km", record.due_odometer_km),
     )
-    rescheduled = scheduled_date != record.scheduled_date or due_odometer_km != record.due_odometer_km
-    record.vehicle = vehicle
-    record.maintenance_type = maintenance_type
-    record.title = title
-    record.scheduled_date = scheduled_date
-    record.notes = notes
-    record.cost = cost
-    record.recurrence_months = recurrence_months
-    record.recurrence_km = recurrence_km
-    record.due_odometer_km = due_odometer_km
-    record.garage = garage
+    rescheduled = (
+        changes.get("scheduled_date", record.scheduled_date) != record.scheduled_date
+        or changes.get("due_odometer_km", record.due_odometer_km) != record.due_odometer_km
+    )
+    for name, value in changes.items():
+        setattr(record, name, value)
+    fields = list(changes)
     if rescheduled and not record.is_completed:
         record.reminder_status = ReminderStatus.PENDING
         record.reminder_sent_at = None
         record.overdue_notified_at = None
+        fields += ["reminder_status", "reminder_sent_at", "overdue_notified_at"]
         record.notifications.filter(kind__in=REMINDER_KINDS).delete()
-    record.save()
+    record.save(update_fields=[*fields, "updated_at"])
     _audit(user=record.user, request=request, event="updated", record=record.pk)
     return record
 
@@ -218,15 +239,29 @@ def _schedule_next(
         due_km = reading + record.recurrence_km
         if vehicle is not None:
             pace = _km_per_day(vehicle=vehicle, done_on=done_on, reading=reading)
+    try:
+        next_date: date | None = dates.next_due_date(
+            done_on=done_on, every_months=record.recurrence_months, every_km=record.recurrence_km, km_per_day=pace
+        )
+    except OverflowError:
+        next_date = None
+    if next_date is None or next_date > dates.latest_date():
+        # Refused rather than clamped to a made-up date: the completion rolls back with it.
+        raise ValidationError(
+            {
+                "recurrence_km": (
+                    "At this car's pace the next occurrence would fall after "
+                    f"{dates.latest_date():%Y-%m-%d}; shorten the interval or record a recent reading first."
+                )
+            }
+        )
     return MaintenanceRecord.objects.create(
         user=record.user,
         vehicle=record.vehicle,
         previous=record,
         maintenance_type=record.maintenance_type,
         title=record.title,
-        scheduled_date=dates.next_due_date(
-            done_on=done_on, every_months=record.recurrence_months, every_km=record.recurrence_km, km_per_day=pace
-        ),
+        scheduled_date=next_date,
         recurrence_months=record.recurrence_months,
         recurrence_km=record.recurrence_km,
         due_odometer_km=due_km,

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 
 from cardoc.admin import ReadOnlyAdmin, titled_filter
 from cardoc.charts import heatmap
+from cardoc.exceptions import ConflictError
 from mlops.artifacts import resolve
 from mlops.models import MLModel, ModelStatus, Prediction
 from mlops.services import model_deploy
@@ -244,12 +245,18 @@ class MLModelAdmin(admin.ModelAdmin):
             rows,
         )
 
-    @admin.action(description="Deploy the selected model (it becomes the active one of its type)")
+    @admin.action(
+        description="Deploy the selected model (it becomes the active one of its type)", permissions=["change"]
+    )
     def deploy_selected(self, request: HttpRequest, queryset: QuerySet[MLModel]) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one model to deploy.", level=messages.ERROR)
             return
-        model = model_deploy(model=queryset.get(), actor=request.user, request=request)
+        try:
+            model = model_deploy(model=queryset.get(), actor=request.user, request=request)
+        except ConflictError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
         self.message_user(request, f"{model} is now the active {model.get_model_type_display()} model.")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,10 +16,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from cardoc.exceptions import ConflictError
 from cardoc.models import AuditAction
 from cardoc.services import audit_record
-from mlops.artifacts import ArtifactInfo, relative_to_project
-from mlops.models import MLModel, ModelStatus, Prediction
+from mlops.artifacts import ArtifactInfo, ArtifactIntegrityError, relative_to_project, resolve, verify
+from mlops.ml.dashboard import DashboardRecognizer
+from mlops.ml.engine import EngineSoundClassifier
+from mlops.models import MLModel, ModelStatus, ModelType, Prediction
+
+logger = logging.getLogger(__name__)
 
 KIND_TO_MODEL_TYPE = {
     "dashboard": MLModel.ModelType.IMAGE_CLASSIFICATION,
@@ -89,11 +96,42 @@ def _activate(model: MLModel) -> MLModel:
     return model
 
 
+# The same loaders mlops.inference serves with (it imports this module, so it cannot be imported here).
+_DEPLOY_LOADERS: dict[str, Callable[[Path], object]] = {
+    ModelType.IMAGE_CLASSIFICATION: DashboardRecognizer.load,
+    ModelType.AUDIO_CLASSIFICATION: EngineSoundClassifier.load,
+}
+
+
+def model_check_loadable(*, model: MLModel) -> None:
+    """Refuse a model whose artefact is missing, fails its checksum or does not load.
+
+    Run before any switch: a model pointing at a missing folder would otherwise become active, and every
+    diagnostic of its type would fail until someone noticed.
+    """
+    label = f"{model.name} {model.version}"
+    folder = resolve(model.artifact_path)
+    if not folder.is_dir():
+        raise ConflictError(f"The {label} model's artefact is missing; it cannot serve.", code="model_unloadable")
+    try:
+        verify(folder, model.sha256)
+        _DEPLOY_LOADERS[model.model_type](folder)
+    except ArtifactIntegrityError as exc:
+        logger.error("Refusing to deploy %s: %s", label, exc)
+        raise ConflictError(f"The {label} model failed its integrity check.", code="model_unloadable") from exc
+    except Exception as exc:
+        # Whatever the loader raises (a truncated file, a config for another architecture): log it for staff.
+        logger.exception("Refusing to deploy %s: its artefact does not load", label)
+        raise ConflictError(f"The {label} model's artefact does not load.", code="model_unloadable") from exc
+
+
 @transaction.atomic
 def model_deploy(
     *, model: MLModel, actor: AbstractBaseUser | None = None, request: HttpRequest | None = None
 ) -> MLModel:
-    """Make ``model`` the active one of its type; the previous active model becomes deprecated."""
+    """Make ``model`` the active one of its type once it verifies and loads; the previous active model
+    becomes deprecated."""
+    model_check_loadable(model=model)
     # Lock every model of the type, so two deploys at once cannot leave two actives or none.
     locked = list(MLModel.objects.select_for_update().of_type(model.model_type).order_by("pk"))
     previous = next((m for m in locked if m.status == ModelStatus.ACTIVE and m.pk != model.pk), None)
@@ -124,6 +162,8 @@ def model_set_traffic(
     model = locked.get(pk=model.pk)
     if model.status != ModelStatus.TESTING and share > 0:
         raise ValidationError({"traffic_share": "Only a testing model can take a share of traffic."})
+    if share > 0:
+        model_check_loadable(model=model)
     others = locked.filter(status=ModelStatus.TESTING).exclude(pk=model.pk).aggregate(total=Sum("traffic_share"))
     if (others["total"] or 0) + share > 1:
         raise ValidationError({"traffic_share": "The testing models of this type would take more than all traffic."})

@@ -8,11 +8,14 @@ from functools import cache
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core.cache import caches
+from django.db import connection
+from django.db.backends.signals import connection_created
 from model_bakery import baker
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Role, User, UserProfile
+from cardoc import rls
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -27,6 +30,25 @@ def make_user(email: str, *, role: str = Role.CAR_USER, is_staff: bool = False, 
     user = baker.make(User, email=email, role=role, is_staff=is_staff, password=_password_hash(), **fields)
     baker.make(UserProfile, user=user, full_name=email.split("@")[0].replace(".", " ").title())
     return user
+
+
+def _test_code_sees_every_row(sender: object, connection: object, **kwargs: object) -> None:
+    rls.set_session_bypass(on=True, using=connection)
+
+
+# On PostgreSQL, the tests' own set-up and assertions play the part of a worker: they see every row, on
+# every connection they open (threads included). Requests made through the test clients are scoped by
+# RowLevelSecurityMiddleware exactly as in production; tests/security/test_row_level_security.py turns the
+# bypass off to prove the policies.
+connection_created.connect(_test_code_sees_every_row, dispatch_uid="tests_rls_bypass")
+
+
+@pytest.fixture(autouse=True)
+def _rls_bypass(request: pytest.FixtureRequest) -> None:
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if uses_db and connection.vendor == "postgresql":
+        request.getfixturevalue("_django_db_helper")
+        rls.set_session_bypass(on=True)
 
 
 @pytest.fixture(autouse=True)

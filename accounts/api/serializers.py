@@ -60,6 +60,24 @@ class ConfirmPasswordSerializer(StrictFieldsMixin, serializers.Serializer):
     password = PasswordField()
 
 
+class PasswordResetRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(StrictFieldsMixin, serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = PasswordField()
+
+
+class EmailVerifySerializer(StrictFieldsMixin, serializers.Serializer):
+    token = serializers.CharField(max_length=512)
+
+
+class AcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField(read_only=True)
+
+
 class ChangeEmailSerializer(StrictFieldsMixin, serializers.Serializer):
     password = PasswordField()
     new_email = serializers.EmailField(max_length=254)
@@ -74,6 +92,7 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     id = serializers.UUIDField(source="user.id", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
+    email_verified = serializers.BooleanField(source="user.email_verified", read_only=True)
     role = serializers.CharField(source="user.role", read_only=True)
     date_joined = serializers.DateTimeField(source="user.date_joined", read_only=True)
 
@@ -82,6 +101,7 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         fields = [
             "id",
             "email",
+            "email_verified",
             "role",
             "date_joined",
             "full_name",

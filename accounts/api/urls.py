@@ -4,10 +4,14 @@ from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api.views import (
+    EmailVerificationResendView,
+    EmailVerifyView,
     EmailView,
     LoginView,
     LogoutView,
     MeView,
+    PasswordResetConfirmView,
+    PasswordResetView,
     PasswordView,
     RefreshView,
     RegisterView,
@@ -25,5 +29,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me", MeView.as_view(), name="me"),
     path("me/password", PasswordView.as_view(), name="me-password"),
     path("me/email", EmailView.as_view(), name="me-email"),
+    path("me/email/verification", EmailVerificationResendView.as_view(), name="me-email-verification"),
+    path("auth/password-reset", PasswordResetView.as_view(), name="auth-password-reset"),
+    path("auth/password-reset/confirm", PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
+    path("auth/verify-email", EmailVerifyView.as_view(), name="auth-verify-email"),
     *router.urls,
 ]

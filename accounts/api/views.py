@@ -14,12 +14,16 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from accounts.api.serializers import (
+    AcceptedSerializer,
     ChangeEmailSerializer,
     ChangePasswordSerializer,
     ConfirmPasswordSerializer,
+    EmailVerifySerializer,
     LoginResponseSerializer,
     LoginSerializer,
     MeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     RefreshSerializer,
     RegisteredUserSerializer,
     RegisterSerializer,
@@ -29,6 +33,10 @@ from accounts.api.serializers import (
 from accounts.models import User, Vehicle, VehicleQuerySet
 from accounts.permissions import IsDriver
 from accounts.services import (
+    email_verification_resend,
+    email_verify,
+    password_reset_confirm,
+    password_reset_request,
     profile_update,
     token_refresh,
     user_change_email,
@@ -45,9 +53,12 @@ from accounts.throttles import (
     LoginEmailThrottle,
     LoginIPThrottle,
     PasswordChangeThrottle,
+    PasswordResetEmailThrottle,
+    PasswordResetIPThrottle,
     RefreshIPThrottle,
     RegisterEmailThrottle,
     RegisterIPThrottle,
+    VerificationResendThrottle,
 )
 from cardoc.serializers import error_responses
 
@@ -286,3 +297,79 @@ class VehicleViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: Vehicle) -> None:
         vehicle_delete(vehicle=instance)
+
+
+RESET_ANSWER = "If an account has this address, a link to reset its password is on its way."
+
+
+@extend_schema(tags=["auth"])
+class PasswordResetView(PublicAPIView):
+    """Ask for a password reset link by email. The answer is the same whether or not the address has an
+    account. Rate-limited per IP address and per email."""
+
+    throttle_classes = [PasswordResetIPThrottle, PasswordResetEmailThrottle]
+
+    @extend_schema(
+        summary="Email me a link to reset my password",
+        request=PasswordResetRequestSerializer,
+        responses={HTTPStatus.ACCEPTED: AcceptedSerializer, **error_responses(BAD_REQUEST, UNSUPPORTED, TOO_MANY)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_request(request=request, **serializer.validated_data)
+        return Response({"detail": RESET_ANSWER}, status=HTTPStatus.ACCEPTED)
+
+
+@extend_schema(tags=["auth"])
+class PasswordResetConfirmView(PublicAPIView):
+    """Set a new password with the uid and token of a reset link. The link works once, for an hour, and
+    every session of the account ends. Rate-limited per IP address."""
+
+    throttle_classes = [PasswordResetIPThrottle]
+
+    @extend_schema(
+        summary="Set a new password from a reset link",
+        request=PasswordResetConfirmSerializer,
+        responses={HTTPStatus.NO_CONTENT: NO_CONTENT, **error_responses(BAD_REQUEST, UNSUPPORTED, TOO_MANY)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_confirm(request=request, **serializer.validated_data)
+        return Response(status=HTTPStatus.NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class EmailVerifyView(PublicAPIView):
+    """Confirm an email address with the token of the link sent to it."""
+
+    throttle_classes = [PasswordResetIPThrottle]
+
+    @extend_schema(
+        summary="Confirm my email address",
+        request=EmailVerifySerializer,
+        responses={HTTPStatus.OK: MeSerializer, **error_responses(BAD_REQUEST, UNSUPPORTED, TOO_MANY)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EmailVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = email_verify(request=request, **serializer.validated_data)
+        return Response(MeSerializer(user.profile_or_default()).data)
+
+
+@extend_schema(tags=["me"])
+class EmailVerificationResendView(APIView):
+    """Send the verification link for your address again (nothing is sent when it is verified already)."""
+
+    throttle_classes = [VerificationResendThrottle]
+
+    @extend_schema(
+        summary="Send my email verification link again",
+        request=None,
+        responses={HTTPStatus.ACCEPTED: AcceptedSerializer, **error_responses(UNAUTHORIZED, TOO_MANY)},
+    )
+    def post(self, request: Request) -> Response:
+        sent = email_verification_resend(user=request.user)
+        detail = "A new link is on its way." if sent else "This address is verified already."
+        return Response({"detail": detail}, status=HTTPStatus.ACCEPTED)

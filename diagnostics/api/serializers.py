@@ -163,7 +163,7 @@ class ResultSummarySerializer(serializers.ModelSerializer):
 class DiagnosticSerializer(serializers.ModelSerializer):
     """A diagnostic as the history lists it; media are links to the owner-only streaming endpoints."""
 
-    vehicle = serializers.PrimaryKeyRelatedField(read_only=True, pk_field=serializers.UUIDField())
+    vehicle = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, pk_field=serializers.UUIDField())
     image_url = serializers.SerializerMethodField()
     audio_url = serializers.SerializerMethodField()
     result = ResultSummarySerializer(read_only=True, allow_null=True)
@@ -193,11 +193,11 @@ class DiagnosticSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_image_url(self, record: DiagnosticRecord) -> str | None:
         return self._media_url(record, "image")
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_audio_url(self, record: DiagnosticRecord) -> str | None:
         return self._media_url(record, "audio")
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -7,12 +8,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Vehicle
+from cardoc.serializers import StrictFieldsMixin
 from directory.models import Mechanic
+from maintenance import dates
 from maintenance.models import MAX_GARAGES_PER_QUOTE, MaintenanceRecord, MaintenanceStatus, Notification, QuoteRequest
 
 MAX_RECURRENCE_MONTHS = 120
 MAX_RECURRENCE_KM = 1_000_000
 MAX_ODOMETER_KM = 10_000_000
+NOTES_MAX_LENGTH = 5000
 
 
 class OwnVehicleField(serializers.PrimaryKeyRelatedField):
@@ -25,7 +29,15 @@ class OwnVehicleField(serializers.PrimaryKeyRelatedField):
         return Vehicle.objects.visible_to(request.user)
 
 
-class MaintenanceRecordSerializer(serializers.ModelSerializer):
+def _check_date_range(value: date) -> date:
+    if not dates.EARLIEST_DATE <= value <= dates.latest_date():
+        raise serializers.ValidationError(
+            f"Choose a date between {dates.EARLIEST_DATE:%Y-%m-%d} and {dates.latest_date():%Y-%m-%d}."
+        )
+    return value
+
+
+class MaintenanceRecordSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     vehicle = OwnVehicleField(queryset=Vehicle.objects.all(), allow_null=True, required=False)
     garage = serializers.PrimaryKeyRelatedField(
         queryset=Mechanic.objects.all(),
@@ -79,22 +91,32 @@ class MaintenanceRecordSerializer(serializers.ModelSerializer):
             "recurrence_months": {"min_value": 1, "max_value": MAX_RECURRENCE_MONTHS},
             "recurrence_km": {"min_value": 1, "max_value": MAX_RECURRENCE_KM},
             "due_odometer_km": {"min_value": 0, "max_value": MAX_ODOMETER_KM},
+            "notes": {"max_length": NOTES_MAX_LENGTH},
         }
+
+    def validate_scheduled_date(self, value: date) -> date:
+        return _check_date_range(value)
 
     @extend_schema_field(serializers.ChoiceField(choices=MaintenanceStatus.choices))
     def get_status(self, record: MaintenanceRecord) -> str:
         return record.status_on(self.context["today"]).value
 
 
-class MaintenanceCompleteSerializer(serializers.Serializer):
+class MaintenanceCompleteSerializer(StrictFieldsMixin, serializers.Serializer):
     completed_date = serializers.DateField(required=False, help_text="Defaults to today, in your time zone.")
     odometer = serializers.IntegerField(
         required=False, min_value=0, max_value=MAX_ODOMETER_KM, help_text="The reading when the job was done, in km."
     )
     cost = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=Decimal(0))
     notes = serializers.CharField(
-        required=False, allow_blank=True, max_length=5000, help_text="Added below the record's existing notes."
+        required=False,
+        allow_blank=True,
+        max_length=NOTES_MAX_LENGTH,
+        help_text="Added below the record's existing notes.",
     )
+
+    def validate_completed_date(self, value: date) -> date:
+        return _check_date_range(value)
 
 
 class CompletionSerializer(serializers.Serializer):

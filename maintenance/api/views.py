@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from cardoc import rls
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.serializers import ErrorSerializer, error_responses
 from diagnostics.models import DiagnosticRecord
@@ -41,7 +42,7 @@ from maintenance.api.serializers import (
 from maintenance.dates import local_today
 from maintenance.filters import MaintenanceRecordFilter
 from maintenance.ical import render_calendar
-from maintenance.models import CalendarFeed, MaintenanceRecord, Notification, QuoteRequest
+from maintenance.models import CalendarFeed, MaintenanceRecord, Notification, QuoteRequest, hash_calendar_token
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 CALENDAR_NAME = "CarDoc AI maintenance"
@@ -117,20 +118,9 @@ class MaintenanceRecordViewSet(TodayMixin, viewsets.ModelViewSet):
         )
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        record, data = serializer.instance, serializer.validated_data
+        # Only the fields sent: the service fills the rest from the row it locks, never from this stale copy.
         serializer.instance = services.maintenance_update(
-            record=record,
-            maintenance_type=data.get("maintenance_type", record.maintenance_type),
-            title=data.get("title", record.title),
-            scheduled_date=data.get("scheduled_date", record.scheduled_date),
-            vehicle=data.get("vehicle", record.vehicle),
-            notes=data.get("notes", record.notes),
-            cost=data.get("cost", record.cost),
-            recurrence_months=data.get("recurrence_months", record.recurrence_months),
-            recurrence_km=data.get("recurrence_km", record.recurrence_km),
-            due_odometer_km=data.get("due_odometer_km", record.due_odometer_km),
-            garage=data.get("garage", record.garage),
-            request=self.request,
+            record=serializer.instance, request=self.request, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: MaintenanceRecord) -> None:
@@ -225,9 +215,12 @@ class CalendarFeedView(APIView):
     )
     def get(self, request: Request) -> HttpResponse:
         token = request.query_params.get("token", "")
+        # Anonymous: row-level security lets this transaction see the one feed with this token, then its owner's.
+        rls.allow_calendar_token(hash_calendar_token(token))
         feed = CalendarFeed.objects.for_token(token).select_related("user").first() if token else None
         if feed is None:
             raise NotFound("No calendar feed has this token; it may have been reset.")
+        rls.set_request_user(feed.user)
         records = (
             MaintenanceRecord.objects.visible_to(feed.user)
             .open()

@@ -40,6 +40,7 @@ def assert_error_shape(response: Any, status: HTTPStatus, code: str) -> dict[str
         ("delete", "/api/v1/me"),
         ("post", "/api/v1/me/password"),
         ("post", "/api/v1/me/email"),
+        ("post", "/api/v1/me/email/verification"),
         ("get", "/api/v1/vehicles"),
         ("post", "/api/v1/vehicles"),
         ("get", SOME_VEHICLE),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
@@ -36,8 +37,18 @@ def make_artifact(folder: Path, *, weights: bytes = b"weights", accuracy: float 
     return folder
 
 
-def registered(tmp_path: Path, version: str, *, status: str = ModelStatus.TESTING, share: float = 0.0) -> MLModel:
-    info = read_artifact(make_artifact(tmp_path / version, weights=version.encode()))
+BUNDLED_DASHBOARD = Path(__file__).resolve().parents[2] / "mlops" / "artifacts" / "dashboard"
+
+
+def registered(
+    tmp_path: Path, version: str, *, status: str = ModelStatus.TESTING, share: float = 0.0, loadable: bool = False
+) -> MLModel:
+    if loadable:
+        # A deploy or a traffic share loads the artefact first, so these need the real bundled weights.
+        folder = Path(shutil.copytree(BUNDLED_DASHBOARD, tmp_path / version))
+    else:
+        folder = make_artifact(tmp_path / version, weights=version.encode())
+    info = read_artifact(folder)
     model, _ = model_register(info=info, name="dash", version=version, model_type=IMAGE)
     MLModel.objects.filter(pk=model.pk).update(status=status, traffic_share=share)
     model.refresh_from_db()
@@ -72,7 +83,7 @@ def test_the_same_version_with_other_weights_is_refused(tmp_path: Path) -> None:
 
 def test_deploy_deprecates_the_previous_active_model_and_is_audited(tmp_path: Path, staff: User) -> None:
     old = registered(tmp_path, "1", status=ModelStatus.ACTIVE)
-    new = registered(tmp_path, "2", share=0.3)
+    new = registered(tmp_path, "2", share=0.3, loadable=True)
     model_deploy(model=new, actor=staff)
     old.refresh_from_db()
     new.refresh_from_db()
@@ -84,7 +95,7 @@ def test_deploy_deprecates_the_previous_active_model_and_is_audited(tmp_path: Pa
 
 def test_traffic_shares_may_not_exceed_all_traffic(tmp_path: Path) -> None:
     registered(tmp_path, "1", status=ModelStatus.ACTIVE)
-    first, second = registered(tmp_path, "2"), registered(tmp_path, "3")
+    first, second = registered(tmp_path, "2", loadable=True), registered(tmp_path, "3", loadable=True)
     model_set_traffic(model=first, share=0.7)
     with pytest.raises(ValidationError):
         model_set_traffic(model=second, share=0.4)
@@ -116,7 +127,7 @@ def test_without_an_active_model_nothing_serves() -> None:
 
 @pytest.fixture
 def two_models(tmp_path: Path) -> tuple[MLModel, MLModel]:
-    return registered(tmp_path, "1", status=ModelStatus.ACTIVE), registered(tmp_path, "2")
+    return registered(tmp_path, "1", status=ModelStatus.ACTIVE), registered(tmp_path, "2", loadable=True)
 
 
 ENDPOINTS: list[tuple[str, str, dict[str, object]]] = [
@@ -184,17 +195,101 @@ def test_performance_reports_live_figures(
 
 
 def test_the_admin_shows_the_confusion_matrix_and_deploys(
-    client: Client, staff: User, two_models: tuple[MLModel, MLModel]
+    client: Client, staff: User, two_models: tuple[MLModel, MLModel], tmp_path: Path
 ) -> None:
     old, new = two_models
-    (Path(new.artifact_path) / "confusion.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    shown = registered(tmp_path, "3")  # metrics known to the test
+    (Path(shown.artifact_path) / "confusion.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
     client.force_login(staff)
-    page = client.get(f"/admin/mlops/mlmodel/{new.pk}/change/")
-    assert f"/admin/mlops/mlmodel/{new.pk}/confusion.png" in page.content.decode()
+    page = client.get(f"/admin/mlops/mlmodel/{shown.pk}/change/")
+    assert f"/admin/mlops/mlmodel/{shown.pk}/confusion.png" in page.content.decode()
     assert "<td>oil_pressure</td><td>0.950</td><td>0.900</td><td>0.924</td><td>20</td>" in page.content.decode()
-    image = client.get(f"/admin/mlops/mlmodel/{new.pk}/confusion.png")
+    image = client.get(f"/admin/mlops/mlmodel/{shown.pk}/confusion.png")
     assert image.status_code == HTTPStatus.OK
     assert image["Content-Type"] == "image/png"
     client.post("/admin/mlops/mlmodel/", {"action": "deploy_selected", "_selected_action": [str(new.pk)]})
     assert MLModel.objects.get(pk=new.pk).status == ModelStatus.ACTIVE
     assert MLModel.objects.get(pk=old.pk).status == ModelStatus.DEPRECATED
+
+
+# --- Issue 14, defect 13: who may switch models, and only to one that loads ---------------------------
+
+
+@pytest.fixture
+def plain_staff(db: None) -> User:
+    from tests.conftest import make_user
+
+    return make_user("support@example.com", role="administrator", is_staff=True)
+
+
+@pytest.mark.parametrize(("url", "body"), [("deploy", {}), ("traffic", {"traffic_share": 0.25})])
+def test_staff_without_the_change_permission_cannot_switch_models(
+    client_for: Callable[[User], APIClient],
+    plain_staff: User,
+    two_models: tuple[MLModel, MLModel],
+    url: str,
+    body: dict[str, object],
+) -> None:
+    _old, new = two_models
+    client = client_for(plain_staff)
+    assert client.get(f"/api/v1/models/{new.pk}").status_code == HTTPStatus.OK
+
+    response = client.post(f"/api/v1/models/{new.pk}/{url}", body, format="json")
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    new.refresh_from_db()
+    assert (new.status, new.traffic_share) == (ModelStatus.TESTING, 0)
+
+
+def test_staff_granted_the_change_permission_may_deploy(
+    client_for: Callable[[User], APIClient], plain_staff: User, two_models: tuple[MLModel, MLModel]
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    plain_staff.user_permissions.add(Permission.objects.get(codename="change_mlmodel"))
+
+    response = client_for(plain_staff).post(f"/api/v1/models/{two_models[1].pk}/deploy")
+
+    assert response.status_code == HTTPStatus.OK
+    assert MLModel.objects.get(pk=two_models[1].pk).status == ModelStatus.ACTIVE
+
+
+def test_the_admin_hides_the_deploy_action_without_the_change_permission(
+    plain_staff: User, two_models: tuple[MLModel, MLModel]
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    plain_staff.user_permissions.add(Permission.objects.get(codename="view_mlmodel"))
+    client = Client()
+    client.force_login(plain_staff)
+
+    client.post("/admin/mlops/mlmodel/", {"action": "deploy_selected", "_selected_action": [str(two_models[1].pk)]})
+
+    assert MLModel.objects.get(pk=two_models[1].pk).status == ModelStatus.TESTING
+    assert MLModel.objects.get(pk=two_models[0].pk).status == ModelStatus.ACTIVE
+
+
+@pytest.mark.parametrize("damage", ["missing", "tampered", "unloadable"])
+def test_a_model_that_does_not_verify_and_load_is_refused_and_the_active_one_stays(
+    client_for: Callable[[User], APIClient], staff: User, tmp_path: Path, damage: str
+) -> None:
+    active = registered(tmp_path, "1", status=ModelStatus.ACTIVE, loadable=True)
+    if damage == "unloadable":
+        broken = registered(tmp_path, "2")  # checksummed, but its weights are not a model
+    else:
+        broken = registered(tmp_path, "2", loadable=True)
+        folder = Path(broken.artifact_path)
+        if damage == "missing":
+            shutil.rmtree(folder)
+        else:
+            (folder / "weights.pt").write_bytes(b"evil weights")
+
+    response = client_for(staff).post(f"/api/v1/models/{broken.pk}/deploy")
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json()["error"]["code"] == "model_unloadable"
+    assert MLModel.objects.get(pk=active.pk).status == ModelStatus.ACTIVE
+    assert MLModel.objects.get(pk=broken.pk).status == ModelStatus.TESTING
+    traffic = client_for(staff).post(f"/api/v1/models/{broken.pk}/traffic", {"traffic_share": 0.5}, format="json")
+    assert traffic.status_code == HTTPStatus.CONFLICT
+    assert MLModel.objects.get(pk=broken.pk).traffic_share == 0
