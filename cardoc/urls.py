@@ -7,12 +7,13 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from cardoc.views import health
+from cardoc.views import api_not_found, health, home
 
 handler404 = "cardoc.exceptions.not_found_view"
 handler500 = "cardoc.exceptions.server_error_view"
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cardoc.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -24,4 +25,6 @@ urlpatterns = [
     path("mechanics/", include("directory.urls")),
     # MEDIA_ROOT holds only public catalog icons (private uploads live elsewhere), so serving it is safe.
     re_path(r"^media/(?P<path>catalog/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    # Last: whatever /api/ path nothing above matched answers the JSON error shape.
+    re_path(r"^api(?:/(?P<path>.*))?$", api_not_found, name="api-not-found"),
 ]
