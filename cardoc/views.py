@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_GET
+
+from cardoc.exceptions import error_body
 
 
 @require_GET
@@ -11,3 +17,27 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page at ``/``: what CarDoc does, and where developers, mechanics and staff go."""
+    return render(request, "cardoc/home.html")
+
+
+def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any ``/api/`` path no route matched: the API's JSON error shape, in development too.
+
+    Django's own 404 handler only runs with DEBUG off, so without this a developer's app would get the
+    debug HTML page. A path that only lacks its trailing slash is redirected, as CommonMiddleware would.
+    """
+    if request.method in {"GET", "HEAD"} and not request.path.endswith("/"):
+        with_slash = f"{request.path_info}/"
+        try:
+            match = resolve(with_slash, getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "api-not-found":
+            return HttpResponsePermanentRedirect(f"{request.path}/")
+    body = error_body("not_found", "No API endpoint at this address. The reference is at /api/docs/.")
+    return JsonResponse(body, status=HTTPStatus.NOT_FOUND)

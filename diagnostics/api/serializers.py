@@ -17,6 +17,9 @@ from tutorials.models import Tutorial
 MAX_WAIT_SECONDS = 30
 
 
+EMPTY_CLIENT_REF = "client_ref is empty: send a UUID made on the phone, or leave the field out."
+
+
 class WaitSerializer(serializers.Serializer):
     """``?wait=N``: hold the response up to N seconds for the analysis to finish."""
 
@@ -37,8 +40,18 @@ class DiagnosticCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         help_text="One of your own vehicles.",
     )
     client_ref = serializers.UUIDField(
-        required=False, allow_null=True, help_text="Made on the phone; repeating it returns the first record."
+        required=False,
+        allow_null=True,
+        help_text="A UUID made on the phone; repeating it returns the first record. Leave it out rather than empty.",
     )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A form field sent empty (`-F client_ref=` from a shell whose `uuidgen` is missing) would become
+        # None and silently lose the protection against a repeated upload: refuse it and say why.
+        raw = data.get("client_ref") if hasattr(data, "get") else None
+        if isinstance(raw, str) and not raw.strip():
+            raise serializers.ValidationError({"client_ref": [EMPTY_CLIENT_REF]})
+        return super().to_internal_value(data)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

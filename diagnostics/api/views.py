@@ -140,13 +140,15 @@ class DiagnosticViewSet(
         summary="Send a photo and/or a recording for diagnosis",
         description=(
             "Multipart upload. `dashboard_scan` needs `image`, `engine_sound` needs `audio`, `combined` needs both. "
-            "Answers 202 with the pending record and queues the analysis; a repeated `client_ref` answers 200 with "
-            "the first record. With `?wait=N` the answer waits up to N seconds for the result."
+            "Stores the upload and queues the analysis. With `?wait=N` the answer waits up to N seconds for it: "
+            "201 with the finished record (completed or failed) when it finished in time, else 202 with the "
+            "record still pending or running. A repeated `client_ref` answers 200 with the first record."
         ),
         request={"multipart/form-data": DiagnosticCreateSerializer},
         parameters=[WAIT_PARAMETER],
         responses={
-            202: OpenApiResponse(DiagnosticDetailSerializer, description="Stored; analysis queued (or finished)."),
+            201: OpenApiResponse(DiagnosticDetailSerializer, description="Stored and analysed: the finished record."),
+            202: OpenApiResponse(DiagnosticDetailSerializer, description="Stored; the analysis is queued or running."),
             200: OpenApiResponse(DiagnosticDetailSerializer, description="Already received with this client_ref."),
             **BAD_INPUT,
             401: ERRORS_READ[401],
@@ -162,7 +164,11 @@ class DiagnosticViewSet(
         serializer.is_valid(raise_exception=True)
         record, created = diagnostic_create(user=request.user, request=request, **serializer.validated_data)
         _wait_until_finished(record, wait)
-        return Response(self._detail(record), status=HTTPStatus.ACCEPTED if created else HTTPStatus.OK)
+        detail = self._detail(record)
+        if not created:
+            return Response(detail, status=HTTPStatus.OK)
+        finished = detail["status"] in (DiagnosticStatus.COMPLETED, DiagnosticStatus.FAILED)
+        return Response(detail, status=HTTPStatus.CREATED if finished else HTTPStatus.ACCEPTED)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         wait = _wait_seconds(request)

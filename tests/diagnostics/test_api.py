@@ -455,7 +455,8 @@ def test_post_with_wait_answers_with_the_completed_result(
         f"{URL}?wait=5", {"diagnostic_type": "dashboard_scan", "image": photo}, format="multipart"
     )
 
-    assert response.status_code == HTTPStatus.ACCEPTED
+    # Finished within the wait: 201 with the finished record, not 202.
+    assert response.status_code == HTTPStatus.CREATED
     body = response.json()
     assert body["status"] == "completed"
     assert body["result"]["urgency"] == "immediate"

@@ -371,3 +371,39 @@ def test_an_oversized_request_is_refused_before_it_is_read(
     assert response.json()["error"]["code"] == "upload_too_large"
     assert not DiagnosticRecord.objects.exists()
     assert stored_files(private_media) == []
+
+
+@pytest.mark.parametrize("empty", ["", "   "], ids=["empty", "blank"])
+def test_it_refuses_an_empty_client_ref_and_stores_nothing(
+    empty: str, driver: User, client_for: Callable[[User], APIClient], private_media: Path
+) -> None:
+    response = client_for(driver).post(
+        URL, {"diagnostic_type": "dashboard_scan", "image": photo(), "client_ref": empty}, format="multipart"
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert "client_ref is empty" in error["fields"]["client_ref"][0]
+    assert not DiagnosticRecord.objects.exists()
+    assert stored_files(private_media) == []
+
+
+def test_without_a_client_ref_it_is_stored_with_none(driver: User, client_for: Callable[[User], APIClient]) -> None:
+    response = client_for(driver).post(URL, {"diagnostic_type": "dashboard_scan", "image": photo()}, format="multipart")
+
+    assert response.status_code == HTTPStatus.ACCEPTED
+    assert DiagnosticRecord.objects.get().client_ref is None
+
+
+def test_a_wait_that_runs_out_answers_202_with_the_pending_record(
+    driver: User, client_for: Callable[[User], APIClient]
+) -> None:
+    # No worker runs in this test, so the analysis stays queued for the whole second.
+    response = client_for(driver).post(
+        f"{URL}?wait=1", {"diagnostic_type": "dashboard_scan", "image": photo()}, format="multipart"
+    )
+
+    assert response.status_code == HTTPStatus.ACCEPTED
+    assert response.json()["status"] == "pending"
+    assert DiagnosticRecord.objects.get().status == "pending"

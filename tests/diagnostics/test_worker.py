@@ -90,3 +90,24 @@ def test_a_real_worker_analyses_an_uploaded_dashboard_photo(
     assert record.result.urgency == "immediate"
     assert {"oil_pressure", "battery"} <= set(record.result.detections.values_list("warning_light__code", flat=True))
     assert record.result.analysis["timings"]["total_ms"] > 0
+
+
+@pytest.mark.usefixtures("full_catalog")
+def test_an_upload_that_waits_for_a_real_worker_answers_201_with_the_result(
+    qcluster: subprocess.Popen[bytes], driver: User, client_for: Callable[[User], APIClient], tmp_path: Path
+) -> None:
+    call_command("load_models", verbosity=0)
+
+    response = client_for(driver).post(
+        f"{URL}?wait=30",
+        {
+            "diagnostic_type": "dashboard_scan",
+            "image": upload("dashboard.jpg", dashboard_photo("battery"), "image/jpeg"),
+        },
+        format="multipart",
+    )
+
+    assert response.status_code == HTTPStatus.CREATED, (tmp_path / "qcluster.log").read_text()[-4000:]
+    body = response.json()
+    assert body["status"] == "completed"
+    assert DiagnosticRecord.objects.get(pk=body["id"]).result.urgency == body["result"]["urgency"]
