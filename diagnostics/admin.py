@@ -35,7 +35,27 @@ def _catalog_link(detection: Detection) -> SafeString:
     return format_html('<a href="{}">{}</a> <code>{}</code>', url, entry.name, entry.code)
 
 
-class DetectionInline(admin.TabularInline):
+class DetectionDisplay:
+    """How the console shows one finding, in the result's inline and on the finding's own page."""
+
+    @admin.display(description="Finding")
+    def catalog_entry(self, obj: Detection) -> SafeString:
+        return _catalog_link(obj)
+
+    @admin.display(description="Confidence", ordering="confidence")
+    def confidence_2dp(self, obj: Detection) -> str:
+        return _confidence(obj.confidence)
+
+    @admin.display(description="Box (x0, y0, x1, y1)")
+    def box(self, obj: Detection) -> str:
+        return ", ".join(str(v) for v in obj.box) if obj.box else "—"
+
+    @admin.display(description="Heard (s)")
+    def span(self, obj: Detection) -> str:
+        return "—" if obj.start_s is None else f"{obj.start_s:.2f}–{obj.end_s:.2f}"
+
+
+class DetectionInline(DetectionDisplay, admin.TabularInline):
     """A result's findings, as the analysis wrote them: evidence, so read-only."""
 
     model = Detection
@@ -52,22 +72,6 @@ class DetectionInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Detection]:
         return super().get_queryset(request).select_related("warning_light", "engine_sound", "ml_model")
-
-    @admin.display(description="Finding")
-    def catalog_entry(self, obj: Detection) -> SafeString:
-        return _catalog_link(obj)
-
-    @admin.display(description="Confidence")
-    def confidence_2dp(self, obj: Detection) -> str:
-        return _confidence(obj.confidence)
-
-    @admin.display(description="Box (x0, y0, x1, y1)")
-    def box(self, obj: Detection) -> str:
-        return ", ".join(str(v) for v in obj.box) if obj.box else "—"
-
-    @admin.display(description="Heard (s)")
-    def span(self, obj: Detection) -> str:
-        return "—" if obj.start_s is None else f"{obj.start_s:.2f}–{obj.end_s:.2f}"
 
 
 @admin.register(DiagnosticRecord)
@@ -328,19 +332,20 @@ class DiagnosticResultAdmin(admin.ModelAdmin):
 
 
 @admin.register(Detection)
-class DetectionAdmin(admin.ModelAdmin):
+class DetectionAdmin(DetectionDisplay, admin.ModelAdmin):
     list_display = ["__str__", "result", "confidence_2dp", "ml_model"]
     list_filter = [
         ("warning_light__severity", titled_filter("warning-light severity", admin.ChoicesFieldListFilter)),
         ("engine_sound__severity", titled_filter("engine-sound severity", admin.ChoicesFieldListFilter)),
     ]
     search_fields = ["warning_light__code", "engine_sound__code"]
-    raw_id_fields = ["result", "warning_light", "engine_sound", "ml_model"]
     list_select_related = ["warning_light", "engine_sound", "ml_model", "result"]
+    fields = ["result", "catalog_entry", "confidence_2dp", "ml_model", "box", "span"]
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description="Confidence", ordering="confidence")
-    def confidence_2dp(self, obj: Detection) -> str:
-        return _confidence(obj.confidence)
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # What a model found is evidence; a re-analysis replaces it, staff never edit it.
+        return False
