@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import URLPattern, path, reverse
@@ -12,7 +12,9 @@ from PIL import Image, UnidentifiedImageError
 
 from cardoc.admin import titled_filter
 from cardoc.charts import Box, Span, boxes_over_image, timeline
+from cardoc.exceptions import ConflictError
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult
+from diagnostics.services import diagnostic_delete, diagnostic_reanalyze
 from mlops.sniff import sniff_file
 
 MEDIA_KINDS = {"image": "photo", "audio": "recording"}
@@ -93,12 +95,14 @@ class DiagnosticRecordAdmin(admin.ModelAdmin):
         "created_at",
     ]
     search_fields = ["user__email", "id", "client_ref"]
-    autocomplete_fields = ["vehicle"]
     list_select_related = ["user", "vehicle", "result"]
     date_hierarchy = "created_at"
+    actions = ["reanalyze_selected"]
     # What the driver sent and what the analysis found are evidence: staff read them, never rewrite them.
+    # They may delete a diagnostic or have it analysed again, both through the services that audit it.
     readonly_fields = [
         "user",
+        "vehicle",
         "diagnostic_type",
         "status",
         "error_message",
@@ -130,6 +134,34 @@ class DiagnosticRecordAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A diagnostic starts as a driver's upload through the API; one made here would have no evidence.
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: DiagnosticRecord) -> None:
+        # The service also removes the photo and recording from private storage, and audits who did it.
+        diagnostic_delete(record=obj, user=request.user, request=request)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DiagnosticRecord]) -> None:
+        for record in queryset:
+            diagnostic_delete(record=record, user=request.user, request=request)
+
+    @admin.action(description="Analyse the selected diagnostics again (e.g. after a deploy)")
+    def reanalyze_selected(self, request: HttpRequest, queryset: QuerySet[DiagnosticRecord]) -> None:
+        queued, busy = 0, 0
+        for record in queryset:
+            try:
+                diagnostic_reanalyze(record=record, user=request.user, request=request)
+            except ConflictError:
+                busy += 1
+            else:
+                queued += 1
+        if queued:
+            self.message_user(request, f"{queued} diagnostic(s) queued for a new analysis.")
+        if busy:
+            self.message_user(
+                request, f"{busy} diagnostic(s) skipped: their analysis is still pending or running.", messages.WARNING
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DiagnosticRecord]:
         records = super().get_queryset(request)
