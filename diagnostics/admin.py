@@ -142,6 +142,12 @@ class DiagnosticRecordAdmin(admin.ModelAdmin):
         # The service also removes the photo and recording from private storage, and audits who did it.
         diagnostic_delete(record=obj, user=request.user, request=request)
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, set[str], Any]:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # A result and its findings cannot be deleted on their own, but they go with their diagnostic.
+        evidence = {str(DiagnosticResult._meta.verbose_name), str(Detection._meta.verbose_name)}
+        return deleted, counts, {p for p in perms_needed if str(p) not in evidence}, protected
+
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DiagnosticRecord]) -> None:
         for record in queryset:
             diagnostic_delete(record=record, user=request.user, request=request)
@@ -355,7 +361,14 @@ class DiagnosticResultAdmin(admin.ModelAdmin):
     readonly_fields = fields
     inlines = [DetectionInline]
 
+    # A result is what an analysis wrote: replaced by a re-analysis, removed with its diagnostic.
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     @admin.display(description="Overall confidence", ordering="overall_confidence")
@@ -380,4 +393,7 @@ class DetectionAdmin(DetectionDisplay, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # What a model found is evidence; a re-analysis replaces it, staff never edit it.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
