@@ -162,6 +162,10 @@ def main() -> None:
             f"{len(overview.models)} serving models"
         )
         print(f"queries for the whole admin index: {len(queries)}")
+        with CaptureQueriesContext(connection) as figures:
+            console_overview()
+        for query in sorted(figures.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+            print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:150]}")
         figures_p50, figures_p95 = timed(console_overview, args.repeats)
         page_p50, page_p95 = timed(page, args.repeats)
         print(f"figures alone:  p50 {figures_p50:.1f} ms, p95 {figures_p95:.1f} ms")
