@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
@@ -104,6 +106,21 @@ def test_it_shows_todays_diagnostics_failure_rate_and_unknown_share(
     assert "Completed: 5 (71%)" in page  # the status chart's tooltip
     assert "Immediate: 3 (43%)" in page
     assert "No result: 2 (29%)" in page  # failed and pending
+
+
+def test_the_figures_link_to_the_diagnostics_they_count(client: Client, staff: User, a_day: dict[str, Any]) -> None:
+    client.force_login(staff)
+    page = client.get(INDEX).content.decode()
+    today = re.search(r'id="console-today-total">\s*<span class="console-figure-value"><a href="([^"]+)"', page)
+    failed = re.search(r'id="console-failure-rate">\s*<span class="console-figure-value"><a href="([^"]+)"', page)
+    assert today and failed
+
+    listed_today = client.get(html.unescape(today.group(1)))
+    listed_failed = client.get(html.unescape(failed.group(1)))
+
+    assert listed_today.status_code == listed_failed.status_code == HTTPStatus.OK
+    assert "7 diagnostic records" in listed_today.content.decode()
+    assert "1 diagnostic record" in listed_failed.content.decode()
 
 
 def test_it_ranks_this_weeks_findings(client: Client, staff: User, a_day: dict[str, Any]) -> None:
