@@ -14,6 +14,7 @@ from uuid import UUID
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
+from catalog.models import EngineSound, WarningLight
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, Urgency
 from mlops.models import MLModel, Prediction
 
@@ -107,32 +108,30 @@ def _today(overview: Overview) -> None:
 
 
 def _findings(since: datetime) -> list[Finding]:
-    rows = (
+    """The most frequent catalog entries found since ``since``.
+
+    Grouped by the entries' ids alone (no join to the catalog in the big query); the names of the ten
+    winners come from the catalog in one small query per kind.
+    """
+    rows = list(
         Detection.objects.filter(result__record__created_at__gte=since)
-        .values(
-            "warning_light_id",
-            "warning_light__code",
-            "warning_light__name",
-            "engine_sound_id",
-            "engine_sound__code",
-            "engine_sound__name",
-        )
+        .values("warning_light_id", "engine_sound_id")
         .annotate(n=Count("id"))
-        .order_by("-n", "warning_light__code", "engine_sound__code")[:TOP_FINDINGS]
+        .order_by("-n", "warning_light_id", "engine_sound_id")[:TOP_FINDINGS]
     )
+    light_ids = [r["warning_light_id"] for r in rows if r["warning_light_id"]]
+    sound_ids = [r["engine_sound_id"] for r in rows if r["engine_sound_id"]]
+    lights = WarningLight.objects.in_bulk(light_ids) if light_ids else {}
+    sounds = EngineSound.objects.in_bulk(sound_ids) if sound_ids else {}
     findings = []
     for row in rows:
-        kind = "light" if row["warning_light_id"] else "sound"
-        prefix = "warning_light" if kind == "light" else "engine_sound"
-        findings.append(
-            Finding(
-                code=row[f"{prefix}__code"],
-                name=row[f"{prefix}__name"],
-                kind=kind,
-                entry_id=row[f"{prefix}_id"],
-                count=row["n"],
-            )
+        kind, entry = (
+            ("light", lights.get(row["warning_light_id"]))
+            if row["warning_light_id"]
+            else ("sound", sounds.get(row["engine_sound_id"]))
         )
+        if entry is not None:
+            findings.append(Finding(code=entry.code, name=entry.name, kind=kind, entry_id=entry.pk, count=row["n"]))
     return findings
 
 
