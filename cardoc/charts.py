@@ -147,7 +147,7 @@ def heatmap(labels: Sequence[str], matrix: Sequence[Sequence[float]], *, label: 
             share = value / total if total else 0.0
             outline = ' stroke="#b8474a" stroke-width="0.5"' if i == j else ""
             parts.append(
-                f'<rect x="{name_width + j * cell:.1f}" y="{y:.1f}" width="{cell}" height="{cell}" '
+                f'<rect class="cell" x="{name_width + j * cell:.1f}" y="{y:.1f}" width="{cell}" height="{cell}" '
                 f'fill="{_heat_colour(share)}"{outline}><title>true {escape(true_label)}, predicted '
                 f"{escape(labels[j])}: {value:g} of {total:g} ({share:.0%})</title></rect>"
             )

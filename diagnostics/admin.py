@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import URLPattern, path, reverse
@@ -12,7 +12,9 @@ from PIL import Image, UnidentifiedImageError
 
 from cardoc.admin import titled_filter
 from cardoc.charts import Box, Span, boxes_over_image, timeline
+from cardoc.exceptions import ConflictError
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult
+from diagnostics.services import diagnostic_delete, diagnostic_reanalyze
 from mlops.sniff import sniff_file
 
 MEDIA_KINDS = {"image": "photo", "audio": "recording"}
@@ -35,7 +37,27 @@ def _catalog_link(detection: Detection) -> SafeString:
     return format_html('<a href="{}">{}</a> <code>{}</code>', url, entry.name, entry.code)
 
 
-class DetectionInline(admin.TabularInline):
+class DetectionDisplay:
+    """How the console shows one finding, in the result's inline and on the finding's own page."""
+
+    @admin.display(description="Finding")
+    def catalog_entry(self, obj: Detection) -> SafeString:
+        return _catalog_link(obj)
+
+    @admin.display(description="Confidence", ordering="confidence")
+    def confidence_2dp(self, obj: Detection) -> str:
+        return _confidence(obj.confidence)
+
+    @admin.display(description="Box (x0, y0, x1, y1)")
+    def box(self, obj: Detection) -> str:
+        return ", ".join(str(v) for v in obj.box) if obj.box else "—"
+
+    @admin.display(description="Heard (s)")
+    def span(self, obj: Detection) -> str:
+        return "—" if obj.start_s is None else f"{obj.start_s:.2f}–{obj.end_s:.2f}"
+
+
+class DetectionInline(DetectionDisplay, admin.TabularInline):
     """A result's findings, as the analysis wrote them: evidence, so read-only."""
 
     model = Detection
@@ -52,22 +74,6 @@ class DetectionInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Detection]:
         return super().get_queryset(request).select_related("warning_light", "engine_sound", "ml_model")
-
-    @admin.display(description="Finding")
-    def catalog_entry(self, obj: Detection) -> SafeString:
-        return _catalog_link(obj)
-
-    @admin.display(description="Confidence")
-    def confidence_2dp(self, obj: Detection) -> str:
-        return _confidence(obj.confidence)
-
-    @admin.display(description="Box (x0, y0, x1, y1)")
-    def box(self, obj: Detection) -> str:
-        return ", ".join(str(v) for v in obj.box) if obj.box else "—"
-
-    @admin.display(description="Heard (s)")
-    def span(self, obj: Detection) -> str:
-        return "—" if obj.start_s is None else f"{obj.start_s:.2f}–{obj.end_s:.2f}"
 
 
 @admin.register(DiagnosticRecord)
@@ -89,12 +95,14 @@ class DiagnosticRecordAdmin(admin.ModelAdmin):
         "created_at",
     ]
     search_fields = ["user__email", "id", "client_ref"]
-    autocomplete_fields = ["vehicle"]
     list_select_related = ["user", "vehicle", "result"]
     date_hierarchy = "created_at"
+    actions = ["reanalyze_selected"]
     # What the driver sent and what the analysis found are evidence: staff read them, never rewrite them.
+    # They may delete a diagnostic or have it analysed again, both through the services that audit it.
     readonly_fields = [
         "user",
+        "vehicle",
         "diagnostic_type",
         "status",
         "error_message",
@@ -126,6 +134,40 @@ class DiagnosticRecordAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A diagnostic starts as a driver's upload through the API; one made here would have no evidence.
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: DiagnosticRecord) -> None:
+        # The service also removes the photo and recording from private storage, and audits who did it.
+        diagnostic_delete(record=obj, user=request.user, request=request)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, set[str], Any]:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # A result and its findings cannot be deleted on their own, but they go with their diagnostic.
+        evidence = {str(DiagnosticResult._meta.verbose_name), str(Detection._meta.verbose_name)}
+        return deleted, counts, {p for p in perms_needed if str(p) not in evidence}, protected
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DiagnosticRecord]) -> None:
+        for record in queryset:
+            diagnostic_delete(record=record, user=request.user, request=request)
+
+    @admin.action(description="Analyse the selected diagnostics again (e.g. after a deploy)")
+    def reanalyze_selected(self, request: HttpRequest, queryset: QuerySet[DiagnosticRecord]) -> None:
+        queued, busy = 0, 0
+        for record in queryset:
+            try:
+                diagnostic_reanalyze(record=record, user=request.user, request=request)
+            except ConflictError:
+                busy += 1
+            else:
+                queued += 1
+        if queued:
+            self.message_user(request, f"{queued} diagnostic(s) queued for a new analysis.")
+        if busy:
+            self.message_user(
+                request, f"{busy} diagnostic(s) skipped: their analysis is still pending or running.", messages.WARNING
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DiagnosticRecord]:
         records = super().get_queryset(request)
@@ -319,7 +361,14 @@ class DiagnosticResultAdmin(admin.ModelAdmin):
     readonly_fields = fields
     inlines = [DetectionInline]
 
+    # A result is what an analysis wrote: replaced by a re-analysis, removed with its diagnostic.
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     @admin.display(description="Overall confidence", ordering="overall_confidence")
@@ -328,19 +377,23 @@ class DiagnosticResultAdmin(admin.ModelAdmin):
 
 
 @admin.register(Detection)
-class DetectionAdmin(admin.ModelAdmin):
+class DetectionAdmin(DetectionDisplay, admin.ModelAdmin):
     list_display = ["__str__", "result", "confidence_2dp", "ml_model"]
     list_filter = [
         ("warning_light__severity", titled_filter("warning-light severity", admin.ChoicesFieldListFilter)),
         ("engine_sound__severity", titled_filter("engine-sound severity", admin.ChoicesFieldListFilter)),
     ]
     search_fields = ["warning_light__code", "engine_sound__code"]
-    raw_id_fields = ["result", "warning_light", "engine_sound", "ml_model"]
     list_select_related = ["warning_light", "engine_sound", "ml_model", "result"]
+    fields = ["result", "catalog_entry", "confidence_2dp", "ml_model", "box", "span"]
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description="Confidence", ordering="confidence")
-    def confidence_2dp(self, obj: Detection) -> str:
-        return _confidence(obj.confidence)
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # What a model found is evidence; a re-analysis replaces it, staff never edit it.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,6 +1,7 @@
 """The figures on the staff console's front page: today's diagnostics, this week's findings, the live models.
 
-Every figure is an SQL aggregate, so the page makes the same few queries with ten rows or ten million.
+Every figure is an SQL aggregate (latency percentiles over a bounded sample), so the page makes the same
+few queries with ten rows or ten million.
 Diagnostics sits at the top of the house, so it may read the catalog and the model registry directly.
 """
 
@@ -8,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Window
-from django.db.models.functions import Round, RowNumber
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
+from catalog.models import EngineSound, WarningLight
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, Urgency
 from mlops.models import MLModel, Prediction
 
@@ -108,45 +108,31 @@ def _today(overview: Overview) -> None:
 
 
 def _findings(since: datetime) -> list[Finding]:
-    rows = (
+    """The most frequent catalog entries found since ``since``.
+
+    Grouped by the entries' ids alone (no join to the catalog in the big query); the names of the ten
+    winners come from the catalog in one small query per kind.
+    """
+    rows = list(
         Detection.objects.filter(result__record__created_at__gte=since)
-        .values(
-            "warning_light_id",
-            "warning_light__code",
-            "warning_light__name",
-            "engine_sound_id",
-            "engine_sound__code",
-            "engine_sound__name",
-        )
+        .values("warning_light_id", "engine_sound_id")
         .annotate(n=Count("id"))
-        .order_by("-n", "warning_light__code", "engine_sound__code")[:TOP_FINDINGS]
+        .order_by("-n", "warning_light_id", "engine_sound_id")[:TOP_FINDINGS]
     )
+    light_ids = [r["warning_light_id"] for r in rows if r["warning_light_id"]]
+    sound_ids = [r["engine_sound_id"] for r in rows if r["engine_sound_id"]]
+    lights = WarningLight.objects.in_bulk(light_ids) if light_ids else {}
+    sounds = EngineSound.objects.in_bulk(sound_ids) if sound_ids else {}
     findings = []
     for row in rows:
-        kind = "light" if row["warning_light_id"] else "sound"
-        prefix = "warning_light" if kind == "light" else "engine_sound"
-        findings.append(
-            Finding(
-                code=row[f"{prefix}__code"],
-                name=row[f"{prefix}__name"],
-                kind=kind,
-                entry_id=row[f"{prefix}_id"],
-                count=row["n"],
-            )
+        kind, entry = (
+            ("light", lights.get(row["warning_light_id"]))
+            if row["warning_light_id"]
+            else ("sound", sounds.get(row["engine_sound_id"]))
         )
+        if entry is not None:
+            findings.append(Finding(code=entry.code, name=entry.name, kind=kind, entry_id=entry.pk, count=row["n"]))
     return findings
-
-
-def latency_p95_by_model(predictions: Any) -> dict[UUID, float]:
-    """The 95th-percentile latency per model, by nearest rank, in one windowed query.
-
-    The same rank as ``mlops.models._percentile``: index round(0.95 × (n − 1)) of the sorted latencies.
-    """
-    ranked = predictions.annotate(
-        rank=Window(RowNumber(), partition_by=[F("ml_model_id")], order_by=[F("latency_ms").asc(), F("id").asc()]),
-        served=Window(Count("id"), partition_by=[F("ml_model_id")]),
-    ).filter(rank=Round((F("served") - 1) * 0.95) + 1)
-    return dict(ranked.values_list("ml_model_id", "latency_ms"))
 
 
 def live_precision_by_model(model_ids: list[UUID]) -> dict[UUID, float]:
@@ -159,31 +145,31 @@ def live_precision_by_model(model_ids: list[UUID]) -> dict[UUID, float]:
 
 
 def _models(since: datetime) -> list[ModelFigures]:
+    """Each serving model's figures over the window, from the registry's own live-figures aggregate.
+
+    That makes two queries per serving model (one or two per model type), however many predictions there
+    are: the counts are an aggregate over the (model, time) index, and the p95 latency comes from the
+    newest 10,000 predictions, as on the model's performance endpoint. Live traffic is a model's share of
+    what its type's serving models answered in the window.
+    """
     serving = list(MLModel.objects.serving().order_by("model_type", "-status", "name", "version"))
-    recent = Prediction.objects.filter(created_at__gte=since)
-    rows = recent.values("ml_model_id", "ml_model__model_type").annotate(
-        n=Count("id"), mean_confidence=Avg("confidence"), unknowns=Count("id", filter=Q(is_unknown=True))
-    )
-    by_model = {row["ml_model_id"]: row for row in rows.order_by()}
+    live = {m.pk: Prediction.objects.filter(ml_model=m, created_at__gte=since).live_figures() for m in serving}
     by_type: dict[str, int] = {}
-    for row in by_model.values():
-        by_type[row["ml_model__model_type"]] = by_type.get(row["ml_model__model_type"], 0) + row["n"]
-    ids = [m.pk for m in serving]
-    p95 = latency_p95_by_model(recent.filter(ml_model_id__in=ids)) if ids else {}
-    precision = live_precision_by_model(ids)
+    for model in serving:
+        by_type[model.model_type] = by_type.get(model.model_type, 0) + int(live[model.pk]["predictions"] or 0)
+    precision = live_precision_by_model([m.pk for m in serving])
     figures = []
     for model in serving:
-        row = by_model.get(model.pk)
-        served = row["n"] if row else 0
-        type_total = by_type.get(model.model_type, 0)
+        served = int(live[model.pk]["predictions"] or 0)
+        type_total = by_type[model.model_type]
         figures.append(
             ModelFigures(
                 model=model,
                 predictions=served,
                 live_share=served / type_total if type_total else None,
-                mean_confidence=row["mean_confidence"] if row else None,
-                unknown_share=row["unknowns"] / served if served else None,
-                latency_p95_ms=p95.get(model.pk),
+                mean_confidence=live[model.pk]["mean_confidence"],
+                unknown_share=live[model.pk]["unknown_share"],
+                latency_p95_ms=live[model.pk]["latency_p95_ms"],
                 precision=precision.get(model.pk),
             )
         )

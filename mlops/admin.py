@@ -266,6 +266,8 @@ class PredictionAdmin(ReadOnlyAdmin):
     list_filter = [("ml_model", titled_filter("model", admin.RelatedFieldListFilter)), "is_unknown"]
     list_select_related = ["ml_model"]
     date_hierarchy = "created_at"
+    fields = ["created_at", "ml_model", "top_code", "confidence_2dp", "is_unknown", "latency_ms"]
+    readonly_fields = fields
 
     @admin.display(description="Confidence", ordering="confidence")
     def confidence_2dp(self, obj: Prediction) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
@@ -37,7 +38,8 @@ def console_overview_panel(context: template.Context) -> dict[str, Any]:
     status_names = dict(DiagnosticStatus.choices)
     urgency_names = {**dict(Urgency.choices), NO_RESULT: "No result"}
     changelist = reverse("admin:diagnostics_diagnosticrecord_changelist")
-    day = overview.day.strftime("%Y-%m-%d")
+    # An aware moment, as the admin's own date filter writes it; a bare date would be read as naive.
+    since = {"created_at__gte": str(overview.day)}
     return {
         "visible": True,
         "overview": overview,
@@ -68,6 +70,6 @@ def console_overview_panel(context: template.Context) -> dict[str, Any]:
             {"figures": m, "url": reverse("admin:mlops_mlmodel_change", args=[m.model.pk])} for m in overview.models
         ],
         "show_models": user.has_perm("mlops.view_mlmodel"),
-        "today_url": f"{changelist}?created_at__gte={day}",
-        "failed_url": f"{changelist}?status__exact={DiagnosticStatus.FAILED}&created_at__gte={day}",
+        "today_url": f"{changelist}?{urlencode(since)}",
+        "failed_url": f"{changelist}?{urlencode({'status__exact': DiagnosticStatus.FAILED, **since})}",
     }

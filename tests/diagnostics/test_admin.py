@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from cardoc.models import AuditEvent
 from diagnostics.models import DiagnosticRecord, DiagnosticStatus
-from tests.diagnostics.conftest import DeployedModels
+from tests.diagnostics.conftest import DeployedModels, stored_files
 from tests.diagnostics.media_factory import PANEL_SIZE, dashboard_photo, upload, wav_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog", "tasks_sync")]
@@ -85,20 +87,63 @@ def test_the_diagnostic_page_draws_the_boxes_and_the_timeline(
     assert record.result.get_urgency_display() in page
 
 
-def test_status_and_type_are_read_only(
-    analysed: DiagnosticRecord, staff: User, client: Client, deployed_models: DeployedModels
+def test_the_page_is_evidence_staff_read_but_cannot_rewrite(
+    analysed: DiagnosticRecord, staff: User, client: Client
 ) -> None:
     record = analysed
     client.force_login(staff)
     page = client.get(_change_url(record)).content.decode()
     assert 'name="status"' not in page
     assert 'name="diagnostic_type"' not in page
+    assert 'name="vehicle"' not in page
 
     response = client.post(_change_url(record), {"status": "failed", "diagnostic_type": "engine_sound"})
 
-    assert response.status_code == HTTPStatus.FOUND
+    assert response.status_code == HTTPStatus.FORBIDDEN
     record.refresh_from_db()
     assert (record.status, record.diagnostic_type) == (DiagnosticStatus.COMPLETED, "combined")
+
+
+def test_deleting_in_the_console_removes_the_media_and_is_audited(
+    analysed: DiagnosticRecord,
+    staff: User,
+    client: Client,
+    private_media: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    assert len(stored_files(private_media)) == 2
+    client.force_login(staff)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:diagnostics_diagnosticrecord_delete", args=[analysed.pk]), {"post": "yes"}
+        )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert not DiagnosticRecord.objects.filter(pk=analysed.pk).exists()
+    assert stored_files(private_media) == []
+    event = AuditEvent.objects.get(details__event="deleted")
+    assert (event.user, event.details["diagnostic"]) == (staff, str(analysed.pk))
+
+
+def test_staff_can_have_diagnostics_analysed_again(
+    analysed: DiagnosticRecord, staff: User, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    first_result = analysed.result.pk
+    client.force_login(staff)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:diagnostics_diagnosticrecord_changelist"),
+            {"action": "reanalyze_selected", "_selected_action": [str(analysed.pk)]},
+            follow=True,
+        )
+
+    assert "1 diagnostic(s) queued for a new analysis." in response.content.decode()
+    analysed.refresh_from_db()
+    assert analysed.status == DiagnosticStatus.COMPLETED
+    assert analysed.result.pk != first_result
+    assert AuditEvent.objects.filter(details__event="reanalysis_requested", user=staff).count() == 1
 
 
 def test_staff_can_play_the_media_that_the_page_shows(

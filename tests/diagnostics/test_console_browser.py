@@ -215,7 +215,7 @@ def test_every_console_page_opens_and_shows_its_parts(
     # A model: the labelled heatmap and the worst confusions.
     dashboard = MLModel.objects.get(model_type=ModelType.IMAGE_CLASSIFICATION, status=ModelStatus.ACTIVE)
     _open(page, visit, f"{base}{reverse('admin:mlops_mlmodel_change', args=[dashboard.pk])}", screenshots, "02-model")
-    assert page.locator(".console-heatmap svg rect").count() == 40 * 40
+    assert page.locator(".console-heatmap svg rect.cell").count() == 40 * 40
     assert page.locator("#worst-confusions tbody tr").count() == 10
     assert "All traffic not routed to a testing model" in page.locator(".field-traffic").inner_text()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
@@ -78,7 +80,8 @@ def a_day(driver: User) -> dict[str, Any]:
     _predictions(dashboard, [float(ms) for ms in range(1, 101)], confidence=0.8, unknown=10)
     _predictions(challenger, [5.0, 7.0, 9.0], confidence=0.5)
     _predictions(retired, [1.0] * 6, confidence=0.9)  # served earlier this week, before the deploy
-    return {"dashboard": dashboard, "challenger": challenger, "retired": retired}
+    engine = _model("engine-sound-classifier", ModelType.AUDIO_CLASSIFICATION, ModelStatus.ACTIVE)
+    return {"dashboard": dashboard, "challenger": challenger, "retired": retired, "engine": engine}
 
 
 def _figure(page: str, element_id: str) -> str:
@@ -105,6 +108,21 @@ def test_it_shows_todays_diagnostics_failure_rate_and_unknown_share(
     assert "No result: 2 (29%)" in page  # failed and pending
 
 
+def test_the_figures_link_to_the_diagnostics_they_count(client: Client, staff: User, a_day: dict[str, Any]) -> None:
+    client.force_login(staff)
+    page = client.get(INDEX).content.decode()
+    today = re.search(r'id="console-today-total">\s*<span class="console-figure-value"><a href="([^"]+)"', page)
+    failed = re.search(r'id="console-failure-rate">\s*<span class="console-figure-value"><a href="([^"]+)"', page)
+    assert today and failed
+
+    listed_today = client.get(html.unescape(today.group(1)))
+    listed_failed = client.get(html.unescape(failed.group(1)))
+
+    assert listed_today.status_code == listed_failed.status_code == HTTPStatus.OK
+    assert "7 diagnostic records" in listed_today.content.decode()
+    assert "1 diagnostic record" in listed_failed.content.decode()
+
+
 def test_it_ranks_this_weeks_findings(client: Client, staff: User, a_day: dict[str, Any]) -> None:
     client.force_login(staff)
     page = client.get(INDEX).content.decode()
@@ -124,14 +142,15 @@ def test_it_shows_each_serving_models_live_figures(client: Client, staff: User, 
     page = client.get(INDEX).content.decode()
     table = page[page.index('id="console-models"') : page.index("</table>", page.index('id="console-models"'))]
     rows = table.split("<tr>")[2:]
-    assert len(rows) == 2  # the deprecated model no longer serves
+    assert len(rows) == 3  # the deprecated model no longer serves
     active = next(r for r in rows if "dashboard-recognizer" in r)
     challenger = next(r for r in rows if "dashboard-challenger" in r)
+    engine = next(r for r in rows if "engine-sound-classifier" in r)
 
-    # 100 of the 109 dashboard predictions this week; 10 unknown; p95 by nearest rank of 1..100 ms.
+    # 100 of the 103 predictions the serving dashboard models made; 10 unknown; p95 by nearest rank of 1..100.
     assert "all traffic not routed to a testing model" in active
     assert "<td>100</td>" in active
-    assert "<td>92%</td>" in active
+    assert "<td>97%</td>" in active
     assert "<td>0.80</td>" in active
     assert "<td>95.0 ms</td>" in active
     assert "<td>10%</td>" in active
@@ -140,6 +159,8 @@ def test_it_shows_each_serving_models_live_figures(client: Client, staff: User, 
     assert "<td>3%</td>" in challenger
     assert "<td>0.50</td>" in challenger
     assert "<td>9.0 ms</td>" in challenger
+    # A model that served nothing yet shows dashes, not zeros.
+    assert "<td>0</td><td>—</td><td>—</td><td>—</td><td>—</td>" in engine.replace("\n", "").replace(" ", "")
 
 
 def test_the_page_makes_as_many_queries_with_many_rows_as_with_few(
@@ -153,7 +174,7 @@ def test_the_page_makes_as_many_queries_with_many_rows_as_with_few(
         _diagnostic(driver, DiagnosticStatus.COMPLETED, urgency=Urgency.SOON, found=[light])
         _diagnostic(driver, DiagnosticStatus.FAILED)
     _predictions(a_day["dashboard"], [3.0] * 500, confidence=0.7)
-    _predictions(_model("engine", ModelType.AUDIO_CLASSIFICATION, ModelStatus.ACTIVE), [2.0] * 50, confidence=0.6)
+    _predictions(a_day["engine"], [2.0] * 50, confidence=0.6)
 
     with django_assert_max_num_queries(len(few)):
         page = client.get(INDEX).content.decode()
