@@ -379,3 +379,22 @@ def test_deleting_a_user_recomputes_the_ratings_of_what_they_reviewed(
     assert not User.objects.filter(pk=other_driver.pk).exists()
     stored = Mechanic.objects.get(pk=listing.pk)
     assert (stored.rating, stored.rating_count) == (Decimal("5.00"), 1)
+
+
+def test_the_review_lists_use_a_constant_number_of_queries(
+    api: APIClient, listing: Mechanic, driver: User, django_assert_max_num_queries: Any
+) -> None:
+    def add(count: int, start: int) -> None:
+        for index in range(start, start + count):
+            rate(make_user(f"q{index}@example.com"), listing, 1 + index % 5, "words")
+
+    add(2, 0)
+    rate(driver, listing, 4)
+    # The account, the listing, the histogram, the count and the page.
+    with django_assert_max_num_queries(6):
+        assert len(api.get(reviews_url(listing)).json()["results"]) == 3
+    with django_assert_max_num_queries(3):
+        assert len(api.get("/api/v1/me/reviews").json()["results"]) == 1
+    add(15, 2)
+    with django_assert_max_num_queries(6):
+        assert len(api.get(reviews_url(listing)).json()["results"]) == 18
