@@ -346,6 +346,29 @@ def test_editing_a_review_in_the_admin_recomputes_the_rating(
     assert Mechanic.objects.get(pk=listing.pk).rating == Decimal("4.00")
 
 
+def test_moving_a_review_to_another_listing_in_the_admin_recomputes_both(
+    listing: Mechanic, other_listing: Mechanic, staff: User, other_driver: User
+) -> None:
+    review = rate(other_driver, listing, 2)
+    admin = Client()
+    admin.force_login(staff)
+    form = {
+        "mechanic": str(other_listing.pk),
+        "user": str(other_driver.pk),
+        "rating": "2",
+        "comment": "",
+        "hidden_reason": "",
+        "reply": "",
+        "reports-TOTAL_FORMS": "0",
+        "reports-INITIAL_FORMS": "0",
+        "reports-MIN_NUM_FORMS": "0",
+        "reports-MAX_NUM_FORMS": "1000",
+    }
+    assert admin.post(f"/admin/directory/review/{review.pk}/change/", form).status_code == HTTPStatus.FOUND
+    assert Mechanic.objects.get(pk=listing.pk).rating_count == 0
+    assert Mechanic.objects.get(pk=other_listing.pk).rating == Decimal("2.00")
+
+
 def test_deleting_a_review_in_the_admin_recomputes_the_rating(
     listing: Mechanic, staff: User, driver: User, other_driver: User
 ) -> None:

@@ -115,8 +115,10 @@ def test_another_drivers_diagnosis_is_not_found(
 
 
 def test_the_quote_endpoints_need_a_signed_in_caller(api_client: APIClient, diagnostic: DiagnosticRecord) -> None:
-    for path in (quotes_url(diagnostic), "/api/v1/quote-requests"):
+    for path in (quotes_url(diagnostic), "/api/v1/quote-requests", f"/api/v1/quote-requests/{diagnostic.pk}"):
         assert api_client.get(path).status_code == HTTPStatus.UNAUTHORIZED
+    assert api_client.post(quotes_url(diagnostic), {}).status_code == HTTPStatus.UNAUTHORIZED
+    assert not QuoteRequest.objects.exists()
 
 
 def test_the_garage_answers_on_its_page_and_the_driver_is_notified(
