@@ -10,6 +10,7 @@ services, and prints the median and 95th percentile latency of the first page th
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -17,16 +18,21 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cardoc.settings")
+os.environ.setdefault("DEBUG", "true")
 
-# Importing it sets Django up, and its throwaway database and timing are the ones we want here too.
-from django.db import connection
-from django.test.utils import setup_test_environment
-from rest_framework.test import APIClient
+import django
 
-from accounts.models import User
-from benchmarks.nearby import CITIES, scatter, throwaway_database, timed
-from directory.models import Mechanic, MechanicService, Service
-from directory.services import mechanics_refresh_services_text
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from benchmarks.nearby import CITIES, scatter, throwaway_database, timed  # noqa: E402 (same database, timing)
+from directory.models import Mechanic, MechanicService, Service  # noqa: E402
+from directory.services import mechanics_refresh_services_text  # noqa: E402
 
 ZONES = ["Africa/Douala", "Africa/Lagos", "Africa/Nairobi", "Europe/Paris", "America/New_York"]
 SERVICES = [
