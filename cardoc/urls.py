@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from cardoc.views import api_not_found, health, home
+from cardoc.views import api_not_found, health, home, public_media
 
 handler404 = "cardoc.exceptions.not_found_view"
 handler500 = "cardoc.exceptions.server_error_view"
@@ -24,7 +22,7 @@ urlpatterns = [
     path("mechanics/", include("directory.urls")),
     # MEDIA_ROOT holds only public files, catalog icons and garage photos (private uploads live elsewhere),
     # so serving it is safe.
-    re_path(r"^media/(?P<path>(?:catalog|garages)/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>(?:catalog|garages)/.*)$", public_media),
     # Last: whatever /api/ path nothing above matched answers the JSON error shape.
     re_path(r"^api(?:/(?P<path>.*))?$", api_not_found, name="api-not-found"),
 ]

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_GET
+from django.views.static import serve
 
 from cardoc.exceptions import error_body
 
@@ -41,3 +43,8 @@ def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
             return HttpResponsePermanentRedirect(f"{request.path}/")
     body = error_body("not_found", "No API endpoint at this address. The reference is at /api/docs/.")
     return JsonResponse(body, status=HTTPStatus.NOT_FOUND)
+
+
+def public_media(request: HttpRequest, path: str) -> HttpResponse:
+    """A public file under MEDIA_ROOT (catalog icons, garage photos), read from the setting at request time."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -305,9 +305,15 @@ def review_delete(*, review: Review, actor: User, request: HttpRequest | None = 
 
 @transaction.atomic
 def review_staff_save(*, review: Review, actor: User, request: HttpRequest | None = None) -> Review:
-    """Staff saved a review in the admin (edited its rating, hid or restored it): store it, recompute."""
+    """Staff saved a review in the admin (edited its rating, hid or restored it): store it, recompute.
+
+    Both listings are recomputed when staff moved the review to another one.
+    """
+    before = Review.objects.filter(pk=review.pk).values_list("mechanic_id", flat=True).first()
     Mechanic.objects.select_for_update().filter(pk=review.mechanic_id).first()
     review.save()
+    if before is not None and before != review.mechanic_id:
+        mechanic_refresh_rating(mechanic_id=before)
     if review.is_hidden:
         review.reports.filter(resolved=False).update(resolved=True)
     audit_record(

@@ -354,3 +354,64 @@ def test_a_listing_created_in_the_admin_gets_its_owners(staff: User, mechanic: U
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:3000]
     garage = Mechanic.objects.get(business_name="New Garage")
     assert get_perms(mechanic, garage) == ["change_mechanic"]
+
+
+# --------------------------------------------------------------------------- the sectioned page
+
+
+def test_the_edit_page_is_folded_into_sections_on_the_24_hour_clock(mechanic: User, listing: Mechanic) -> None:
+    Mechanic.objects.filter(pk=listing.pk).update(currency="NGN")
+    page = signed_in(mechanic).get(edit_url(listing)).content.decode()
+    for section in ("business", "contact", "location", "hours", "services"):
+        assert f'id="section-{section}"' in page
+    assert '<details class="card section" id="section-business" open>' in page
+    assert '<details class="card section" id="section-hours">' in page  # folded until needed
+    assert 'type="time"' not in page  # the browser's locale would show AM/PM
+    assert 'placeholder="HH:MM"' in page
+    assert "Price (NGN)" in page
+    assert "Services and prices (NGN)" in page
+
+
+def test_a_section_with_a_mistake_opens_by_itself(mechanic: User, listing: Mechanic) -> None:
+    client = signed_in(mechanic)
+    data = current_form(client, listing) | {"hours-2-opens": "7pm"}
+    page = client.post(edit_url(listing), data).content.decode()
+    assert '<details class="card section" id="section-hours" open>' in page
+    assert '<details class="card section" id="section-contact">' in page
+
+
+def test_an_owner_sets_description_languages_payments_time_zone_and_currency(mechanic: User, listing: Mechanic) -> None:
+    client = signed_in(mechanic)
+    data = current_form(client, listing) | {
+        "description": "Toyota specialists since 1998.",
+        "languages": "fr, EN",
+        "payment_methods": ["cash", "mobile_money"],
+        "time_zone": "Africa/Lagos",
+        "currency": "NGN",
+        f"hours-{day_index('fri')}-closes": "02:00",  # open late: past midnight
+    }
+    assert client.post(edit_url(listing), data).status_code == HTTPStatus.FOUND
+    stored = Mechanic.objects.get(pk=listing.pk)
+    assert stored.description == "Toyota specialists since 1998."
+    assert stored.languages == ["fr", "en"]
+    assert stored.payment_methods == ["cash", "mobile_money"]
+    assert (stored.time_zone, stored.currency) == ("Africa/Lagos", "NGN")
+    assert stored.working_hours["fri"] == [["08:00", "02:00"]]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"languages": "french"}, "languages"),
+        ({"payment_methods": ["cheque"]}, "payment_methods"),
+        ({"time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"currency": "francs"}, "currency"),
+    ],
+)
+def test_bad_listing_details_are_refused(mechanic: User, listing: Mechanic, changes: dict, field: str) -> None:
+    client = signed_in(mechanic)
+    response = client.post(edit_url(listing), current_form(client, listing) | changes)
+    assert response.status_code == HTTPStatus.OK
+    assert f'id="id_{field}_errors"' in response.content.decode()
+    stored = Mechanic.objects.get(pk=listing.pk)
+    assert (stored.languages, stored.payment_methods, stored.currency) == ([], [], "XAF")

@@ -346,6 +346,29 @@ def test_editing_a_review_in_the_admin_recomputes_the_rating(
     assert Mechanic.objects.get(pk=listing.pk).rating == Decimal("4.00")
 
 
+def test_moving_a_review_to_another_listing_in_the_admin_recomputes_both(
+    listing: Mechanic, other_listing: Mechanic, staff: User, other_driver: User
+) -> None:
+    review = rate(other_driver, listing, 2)
+    admin = Client()
+    admin.force_login(staff)
+    form = {
+        "mechanic": str(other_listing.pk),
+        "user": str(other_driver.pk),
+        "rating": "2",
+        "comment": "",
+        "hidden_reason": "",
+        "reply": "",
+        "reports-TOTAL_FORMS": "0",
+        "reports-INITIAL_FORMS": "0",
+        "reports-MIN_NUM_FORMS": "0",
+        "reports-MAX_NUM_FORMS": "1000",
+    }
+    assert admin.post(f"/admin/directory/review/{review.pk}/change/", form).status_code == HTTPStatus.FOUND
+    assert Mechanic.objects.get(pk=listing.pk).rating_count == 0
+    assert Mechanic.objects.get(pk=other_listing.pk).rating == Decimal("2.00")
+
+
 def test_deleting_a_review_in_the_admin_recomputes_the_rating(
     listing: Mechanic, staff: User, driver: User, other_driver: User
 ) -> None:
@@ -379,3 +402,22 @@ def test_deleting_a_user_recomputes_the_ratings_of_what_they_reviewed(
     assert not User.objects.filter(pk=other_driver.pk).exists()
     stored = Mechanic.objects.get(pk=listing.pk)
     assert (stored.rating, stored.rating_count) == (Decimal("5.00"), 1)
+
+
+def test_the_review_lists_use_a_constant_number_of_queries(
+    api: APIClient, listing: Mechanic, driver: User, django_assert_max_num_queries: Any
+) -> None:
+    def add(count: int, start: int) -> None:
+        for index in range(start, start + count):
+            rate(make_user(f"q{index}@example.com"), listing, 1 + index % 5, "words")
+
+    add(2, 0)
+    rate(driver, listing, 4)
+    # The account, the listing, the histogram, the count and the page.
+    with django_assert_max_num_queries(6):
+        assert len(api.get(reviews_url(listing)).json()["results"]) == 3
+    with django_assert_max_num_queries(3):
+        assert len(api.get("/api/v1/me/reviews").json()["results"]) == 1
+    add(15, 2)
+    with django_assert_max_num_queries(6):
+        assert len(api.get(reviews_url(listing)).json()["results"]) == 18
