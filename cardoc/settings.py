@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: probes come by IP over plain HTTP, so they must pass before host checks and the HTTPS redirect.
+    "cardoc.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cardoc.middleware.TrustedProxyMiddleware",
@@ -296,6 +298,11 @@ else:
 # django-q2 reads Q_CLUSTER once at import, so tests switch to inline execution through this setting,
 # which cardoc.tasks.enqueue passes on every call.
 TASKS_SYNC = env.bool("TASKS_SYNC", default=False)
+
+# --- Health ---------------------------------------------------------------------------------------
+# /health/ready turns 503 when more tasks than this wait in the queue, or less disk than this is free.
+HEALTH_MAX_QUEUE = env.int("HEALTH_MAX_QUEUE", default=200)
+HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=500)
 
 # --- Diagnostics ----------------------------------------------------------------------------------
 # How many analysis runs one request for analysis may take before it fails for good; transient errors
