@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from cardoc.hooks import content_seeders
 from cardoc.middleware import client_ip, user_agent
@@ -69,3 +71,18 @@ def content_seed(*, demo: bool = False) -> SeedReport:
     for seeder in content_seeders:
         report.counts.update(seeder(demo=demo))
     return report
+
+
+def rows_delete_in_batches(queryset: QuerySet[Any], *, batch_size: int = 5000) -> int:
+    """Delete what ``queryset`` selects a batch at a time, so pruning a big table never holds long locks."""
+    deleted = 0
+    while pks := list(queryset.order_by().values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            count, _ = queryset.model.objects.filter(pk__in=pks).delete()
+        deleted += len(pks) if count else 0
+    return deleted
+
+
+def audit_prune(*, older_than: timedelta) -> int:
+    """Delete audit events older than ``older_than`` (the AUDIT_RETENTION_DAYS setting); returns how many."""
+    return rows_delete_in_batches(AuditEvent.objects.filter(timestamp__lt=timezone.now() - older_than))

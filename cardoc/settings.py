@@ -299,6 +299,14 @@ else:
 # which cardoc.tasks.enqueue passes on every call.
 TASKS_SYNC = env.bool("TASKS_SYNC", default=False)
 
+# --- Retention (daily jobs; see setup_schedules) ------------------------------------------------------
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+PREDICTION_RETENTION_DAYS = env.int("PREDICTION_RETENTION_DAYS", default=180)
+# Expired tokens are refused by their own signature; their rows are kept a while only for investigations.
+EXPIRED_TOKEN_RETENTION_DAYS = env.int("EXPIRED_TOKEN_RETENTION_DAYS", default=7)
+# A stored upload no diagnostic points to is removed once it is this old (younger ones may be committing).
+ORPHAN_MEDIA_GRACE_HOURS = env.int("ORPHAN_MEDIA_GRACE_HOURS", default=24)
+
 # --- Health ---------------------------------------------------------------------------------------
 # /health/ready turns 503 when more tasks than this wait in the queue, or less disk than this is free.
 HEALTH_MAX_QUEUE = env.int("HEALTH_MAX_QUEUE", default=200)

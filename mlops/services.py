@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cardoc.models import AuditAction
-from cardoc.services import audit_record
+from cardoc.services import audit_record, rows_delete_in_batches
 from mlops.artifacts import ArtifactInfo, relative_to_project
 from mlops.models import MLModel, ModelStatus, Prediction
 
@@ -148,3 +148,8 @@ def prediction_record(
         is_unknown=is_unknown,
         latency_ms=max(latency_ms, 0.0),
     )
+
+
+def predictions_prune(*, older_than: timedelta) -> int:
+    """Delete prediction-log rows older than ``older_than`` (PREDICTION_RETENTION_DAYS); returns how many."""
+    return rows_delete_in_batches(Prediction.objects.filter(created_at__lt=timezone.now() - older_than))
