@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: probes come by IP over plain HTTP, so they must pass before host checks and the HTTPS redirect.
     "cardoc.health.HealthCheckMiddleware",
+    # After the probes, which would fill the log; outside everything else, so it times and sees all of it.
+    "cardoc.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cardoc.middleware.TrustedProxyMiddleware",
@@ -351,10 +353,26 @@ ML_ARTIFACTS_DIR = BASE_DIR / "mlops" / "artifacts"
 # One thread per process: the worker runs Q_WORKERS processes, and more threads than cores stall OpenMP.
 ML_TORCH_THREADS = env.int("ML_TORCH_THREADS", default=1)
 
+# JSON lines for log shippers in production, text in development; both carry the request id (cardoc/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_context": {"()": "cardoc.logs.RequestContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "cardoc.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_context"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own console handler would print each of its lines a second time beside the root's.
+        "django": {"handlers": [], "propagate": True},
+        # Our request line (cardoc.request) reports every 4xx; Django's "Unauthorized: /path" would be a second.
+        "django.request": {"level": "ERROR"},
+        # runserver's access line, the same again in development.
+        "django.server": {"handlers": [], "propagate": True, "level": "ERROR"},
+    },
 }
