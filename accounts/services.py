@@ -6,6 +6,7 @@ import enum
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from cardoc import rls
 from cardoc.exceptions import AuthenticationError, TooManyAttemptsError
 from cardoc.hooks import mechanic_role_revokers, user_erasers
 from cardoc.models import AuditAction, AuditEvent, AuditStatus
-from cardoc.services import audit_record
+from cardoc.services import audit_record, rows_delete_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -663,3 +664,13 @@ def _vehicle_save(vehicle: Vehicle, *, fields: list[str] | None = None) -> Vehic
     except IntegrityError as exc:
         raise ValidationError({"vin": DUPLICATE_VIN}) from exc
     return vehicle
+
+
+def tokens_prune(*, expired_for: timedelta) -> int:
+    """Delete refresh tokens (and their blacklist rows) and signed-out access tokens expired ``expired_for`` ago.
+
+    An expired token is refused by its own signature, so its row only serves an investigation for a while.
+    """
+    cutoff = timezone.now() - expired_for
+    refresh = rows_delete_in_batches(OutstandingToken.objects.filter(expires_at__lt=cutoff))
+    return refresh + rows_delete_in_batches(RevokedAccessToken.objects.filter(expires_at__lt=cutoff))

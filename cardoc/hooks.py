@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
+    from cardoc.health import Check
     from cardoc.seeding import UpsertCounts
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,3 +62,8 @@ mechanic_role_revokers: Hook[RoleRevoker] = Hook("mechanic_role_revokers")
 # per kind of row, for the command's report.
 ContentSeeder = Callable[..., "Mapping[str, UpsertCounts]"]  # (*, demo: bool) -> {kind: counts}
 content_seeders: Hook[ContentSeeder] = Hook("content_seeders")
+
+# One more check for ``/health/ready`` (cardoc.health): () -> Check. It must be cheap, and must not load
+# anything heavy into the web process (no torch).
+ReadinessCheck = Callable[[], "Check"]
+readiness_checks: Hook[ReadinessCheck] = Hook("readiness_checks")

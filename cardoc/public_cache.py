@@ -97,7 +97,8 @@ class PublicCachedReadMixin:
                 page = caches[PAGE_CACHE].get(self._key)
                 if page is not None:
                     return _respond(request, page)
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        response: HttpResponseBase = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return response
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         parent = super().list  # type: ignore[misc]

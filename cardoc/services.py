@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from cardoc.hooks import content_seeders
 from cardoc.models import AuditAction, AuditEvent, AuditStatus, ContentVersion
@@ -92,3 +94,18 @@ def audit_admin_log_entry(*, entry: LogEntry) -> None:
             "change": entry.get_change_message(),
         },
     )
+
+
+def rows_delete_in_batches(queryset: QuerySet[Any], *, batch_size: int = 5000) -> int:
+    """Delete what ``queryset`` selects a batch at a time, so pruning a big table never holds long locks."""
+    deleted = 0
+    while pks := list(queryset.order_by().values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            count, _ = queryset.model.objects.filter(pk__in=pks).delete()
+        deleted += len(pks) if count else 0
+    return deleted
+
+
+def audit_prune(*, older_than: timedelta) -> int:
+    """Delete audit events older than ``older_than`` (the AUDIT_RETENTION_DAYS setting); returns how many."""
+    return rows_delete_in_batches(AuditEvent.objects.filter(timestamp__lt=timezone.now() - older_than))

@@ -62,6 +62,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: probes come by IP over plain HTTP, so they must pass before host checks and the HTTPS redirect.
+    "cardoc.health.HealthCheckMiddleware",
+    # After the probes, which would fill the log; outside everything else, so it times and sees all of it.
+    "cardoc.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before CommonMiddleware, as django-cors-headers asks; inert while CORS_ALLOWED_ORIGINS is empty.
     "corsheaders.middleware.CorsMiddleware",
@@ -325,6 +329,19 @@ else:
 # which cardoc.tasks.enqueue passes on every call.
 TASKS_SYNC = env.bool("TASKS_SYNC", default=False)
 
+# --- Retention (daily jobs; see setup_schedules) ------------------------------------------------------
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+PREDICTION_RETENTION_DAYS = env.int("PREDICTION_RETENTION_DAYS", default=180)
+# Expired tokens are refused by their own signature; their rows are kept a while only for investigations.
+EXPIRED_TOKEN_RETENTION_DAYS = env.int("EXPIRED_TOKEN_RETENTION_DAYS", default=7)
+# A stored upload no diagnostic points to is removed once it is this old (younger ones may be committing).
+ORPHAN_MEDIA_GRACE_HOURS = env.int("ORPHAN_MEDIA_GRACE_HOURS", default=24)
+
+# --- Health ---------------------------------------------------------------------------------------
+# /health/ready turns 503 when more tasks than this wait in the queue, or less disk than this is free.
+HEALTH_MAX_QUEUE = env.int("HEALTH_MAX_QUEUE", default=200)
+HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=500)
+
 # --- Diagnostics ----------------------------------------------------------------------------------
 # How many analysis runs one request for analysis may take before it fails for good; transient errors
 # (no model deployed, database locked) spend one each.
@@ -364,10 +381,26 @@ ML_ARTIFACTS_DIR = BASE_DIR / "mlops" / "artifacts"
 # One thread per process: the worker runs Q_WORKERS processes, and more threads than cores stall OpenMP.
 ML_TORCH_THREADS = env.int("ML_TORCH_THREADS", default=1)
 
+# JSON lines for log shippers in production, text in development; both carry the request id (cardoc/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_context": {"()": "cardoc.logs.RequestContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "cardoc.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_context"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own console handler would print each of its lines a second time beside the root's.
+        "django": {"handlers": [], "propagate": True},
+        # Our request line (cardoc.request) reports every 4xx; Django's "Unauthorized: /path" would be a second.
+        "django.request": {"level": "ERROR"},
+        # runserver's access line, the same again in development.
+        "django.server": {"handlers": [], "propagate": True, "level": "ERROR"},
+    },
 }

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django_q.tasks import async_task
+
+from cardoc.services import audit_prune
 
 
 def enqueue(func_path: str, *args: object, **options: object) -> str | object:
@@ -11,3 +15,8 @@ def enqueue(func_path: str, *args: object, **options: object) -> str | object:
     ``settings.TASKS_SYNC = True`` take effect.
     """
     return async_task(func_path, *args, sync=settings.TASKS_SYNC, **options)
+
+
+def prune_audit_events() -> int:
+    """Scheduled daily (setup_schedules): drop audit events past AUDIT_RETENTION_DAYS."""
+    return audit_prune(older_than=timedelta(days=settings.AUDIT_RETENTION_DAYS))

@@ -618,3 +618,42 @@ def _delete_files(files: list[tuple[Storage, str]]) -> None:
         except OSError:
             # The rows are gone already; a file left behind is logged for staff, not worth a 500.
             logger.exception("Could not delete %s of a closed account", name)
+
+
+# --- Retention ----------------------------------------------------------------------------------------
+
+
+def _stored_files(storage: Storage, folder: str) -> Iterable[str]:
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    yield from (f"{folder}/{name}" for name in files)
+    for sub in folders:
+        yield from _stored_files(storage, f"{folder}/{sub}")
+
+
+def orphan_media_prune(*, grace: timedelta, batch_size: int = 500) -> int:
+    """Remove drivers' photos and recordings that no diagnostic points to any more; returns how many.
+
+    A deleted diagnostic's files are removed after its transaction commits; a disk error then, or a crash,
+    leaves them behind. Files younger than ``grace`` are left alone: their upload may still be committing.
+    """
+    storage = DiagnosticRecord._meta.get_field("image").storage
+    cutoff = timezone.now() - grace
+    removed = 0
+    candidates = [
+        name
+        for folder in ("diagnostics/images", "diagnostics/audio")
+        for name in _stored_files(storage, folder)
+        if storage.get_modified_time(name) < cutoff
+    ]
+    for start in range(0, len(candidates), batch_size):
+        batch = candidates[start : start + batch_size]
+        kept = set(DiagnosticRecord.objects.filter(image__in=batch).values_list("image", flat=True))
+        kept |= set(DiagnosticRecord.objects.filter(audio__in=batch).values_list("audio", flat=True))
+        for name in batch:
+            if name not in kept:
+                storage.delete(name)
+                removed += 1
+    return removed

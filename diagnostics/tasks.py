@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 
+from django.conf import settings
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from cardoc import rls
-from diagnostics.services import ANALYZE_TASK, diagnostic_analyze, diagnostic_sweep_stuck
+from diagnostics.services import ANALYZE_TASK, diagnostic_analyze, diagnostic_sweep_stuck, orphan_media_prune
 
 
 def analyze_diagnostic(record_id: str) -> str:
@@ -37,3 +39,8 @@ def queued_analysis_ids() -> set[str] | None:
         if task.get("func") == ANALYZE_TASK and task.get("args"):
             ids.add(str(task["args"][0]))
     return ids
+
+
+def prune_orphan_media() -> int:
+    """Scheduled daily (setup_schedules): remove stored photos and recordings no diagnostic points to."""
+    return orphan_media_prune(grace=timedelta(hours=settings.ORPHAN_MEDIA_GRACE_HOURS))

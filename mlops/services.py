@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from cardoc.exceptions import ConflictError
 from cardoc.models import AuditAction
-from cardoc.services import audit_record
+from cardoc.services import audit_record, rows_delete_in_batches
 from mlops.artifacts import ArtifactInfo, ArtifactIntegrityError, relative_to_project, resolve, verify
 from mlops.ml.dashboard import DashboardRecognizer
 from mlops.ml.engine import EngineSoundClassifier
@@ -188,3 +188,8 @@ def prediction_record(
         is_unknown=is_unknown,
         latency_ms=max(latency_ms, 0.0),
     )
+
+
+def predictions_prune(*, older_than: timedelta) -> int:
+    """Delete prediction-log rows older than ``older_than`` (PREDICTION_RETENTION_DAYS); returns how many."""
+    return rows_delete_in_batches(Prediction.objects.filter(created_at__lt=timezone.now() - older_than))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from http import HTTPStatus
 
 import pytest
@@ -13,6 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from catalog.models import EngineSound, WarningLight
 from directory.models import Service
+from tests.admin_form import form_data
 from tutorials.models import Tutorial, TutorialWarningLight
 
 pytestmark = pytest.mark.django_db
@@ -40,41 +40,6 @@ def content() -> None:
     tutorial = baker.make(Tutorial, slug="abs-check", title="Checking the ABS", duration_seconds=120)
     tutorial.warning_lights.add(abs_light)
     baker.make(Service, name="Brake service", category="brakes", cost_min=10000, cost_max=20000)
-
-
-class _FormFields(HTMLParser):
-    """The fields a browser would submit from the admin's change form, as it renders them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, list[str]] = {}
-        self._textarea: str | None = None
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        name = a.get("name")
-        if tag == "input" and name and a.get("type") not in ("submit", "button", "file", "checkbox", "radio"):
-            self.fields.setdefault(name, []).append(a.get("value", ""))
-        elif tag == "input" and name and a.get("type") in ("checkbox", "radio") and "checked" in a:
-            self.fields.setdefault(name, []).append(a.get("value", "on"))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.fields.setdefault(name, []).append("")
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select and "selected" in a:
-            self.fields.setdefault(self._select, []).append(a.get("value", ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea":
-            self._textarea = None
-        elif tag == "select":
-            self._select = None
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.fields[self._textarea][-1] += data
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -141,10 +106,9 @@ def test_an_admin_edit_shows_on_the_next_request(
     client.force_login(staff)
     light = WarningLight.objects.get(code="abs")
     change_url = f"/admin/catalog/warninglight/{light.pk}/change/"
-    form = _FormFields()
-    form.feed(client.get(change_url).content.decode())
-    form.fields["name"] = ["Anti-lock braking system"]
-    saved = client.post(change_url, form.fields)
+    fields = form_data(client.get(change_url).content.decode(), "warninglight_form")
+    fields["name"] = "Anti-lock braking system"
+    saved = client.post(change_url, fields)
     assert saved.status_code == HTTPStatus.FOUND, saved.content.decode()[:2000]
     assert WarningLight.objects.get(code="abs").name == "Anti-lock braking system"
 

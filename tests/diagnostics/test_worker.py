@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
@@ -12,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from diagnostics.models import DiagnosticRecord
 from tests.diagnostics.media_factory import dashboard_photo, upload
+from tests.worker_process import qcluster_process
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -26,38 +24,12 @@ URL = "/api/v1/diagnostics"
 DEADLINE_S = 60
 
 
-def _database_url() -> str:
-    """The test database (not the development one) as a URL the worker process can use."""
-    db = django_settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def qcluster(settings: Any, private_media: Path, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     settings.TASKS_SYNC = False
-    env = {
-        **os.environ,
-        "DEBUG": "true",
-        "DATABASE_URL": _database_url(),
-        "TASKS_SYNC": "false",
-        "Q_WORKERS": "1",
-        # The worker's private storage is <CARDOC_VAR_DIR>/private: the same folder this test uploads into.
-        "CARDOC_VAR_DIR": str(private_media.parent),
-    }
-    log = (tmp_path / "qcluster.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=django_settings.BASE_DIR, env=env, stdout=log, stderr=log
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    # The worker's private storage is <CARDOC_VAR_DIR>/private: the same folder this test uploads into.
+    with qcluster_process(var_dir=private_media.parent, log_file=tmp_path / "qcluster.log") as process:
+        yield process
 
 
 @pytest.mark.usefixtures("full_catalog")

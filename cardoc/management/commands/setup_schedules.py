@@ -34,6 +34,13 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
         schedule_type=Schedule.MINUTES,
         minutes=5,
     ),
+    # Retention: each prunes by its own setting (AUDIT_RETENTION_DAYS, PREDICTION_RETENTION_DAYS, ...).
+    ScheduleSpec(name="retention-audit-events", func="cardoc.tasks.prune_audit_events", schedule_type=Schedule.DAILY),
+    ScheduleSpec(name="retention-predictions", func="mlops.tasks.prune_predictions", schedule_type=Schedule.DAILY),
+    ScheduleSpec(name="retention-tokens", func="accounts.tasks.prune_tokens", schedule_type=Schedule.DAILY),
+    ScheduleSpec(
+        name="retention-orphan-media", func="diagnostics.tasks.prune_orphan_media", schedule_type=Schedule.DAILY
+    ),
 )
 
 
