@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django_q.tasks import async_task
 
+from cardoc import rls
 from cardoc.services import audit_prune
 
 
@@ -19,4 +20,5 @@ def enqueue(func_path: str, *args: object, **options: object) -> str | object:
 
 def prune_audit_events() -> int:
     """Scheduled daily (setup_schedules): drop audit events past AUDIT_RETENTION_DAYS."""
-    return audit_prune(older_than=timedelta(days=settings.AUDIT_RETENTION_DAYS))
+    with rls.bypass(reason="prune_audit_events"):
+        return audit_prune(older_than=timedelta(days=settings.AUDIT_RETENTION_DAYS))

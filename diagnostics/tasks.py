@@ -43,4 +43,6 @@ def queued_analysis_ids() -> set[str] | None:
 
 def prune_orphan_media() -> int:
     """Scheduled daily (setup_schedules): remove stored photos and recordings no diagnostic points to."""
-    return orphan_media_prune(grace=timedelta(hours=settings.ORPHAN_MEDIA_GRACE_HOURS))
+    # Every driver's rows: under row-level security an unscoped worker would see none and call all orphans.
+    with rls.bypass(reason="prune_orphan_media"):
+        return orphan_media_prune(grace=timedelta(hours=settings.ORPHAN_MEDIA_GRACE_HOURS))
