@@ -190,7 +190,8 @@ def token_refresh(*, refresh: str, request: AnyRequest | None = None) -> TokenPa
     Not atomic as a whole: a refusal's revocations and audit row must survive the error that follows.
     """
     try:
-        payload = _ReplayAwareRefreshToken(refresh).payload
+        # simplejwt annotates the encoded token as a Token; it is the encoded string.
+        payload = _ReplayAwareRefreshToken(refresh).payload  # type: ignore[arg-type]
     except TokenError as exc:
         raise AuthenticationError(str(exc), code="token_not_valid") from exc
 
@@ -267,7 +268,7 @@ class _ReplayAwareRefreshToken(RefreshToken):
 def _claims_unverified(encoded: str) -> dict[str, Any]:
     # Our own stored copy, read for its family claim only; it was verified when it was issued.
     try:
-        return dict(RefreshToken(encoded, verify=False).payload)
+        return dict(RefreshToken(encoded, verify=False).payload)  # type: ignore[arg-type]  # the encoded string
     except TokenError:
         return {}
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
@@ -82,13 +83,16 @@ def audit_admin_log_entry(*, entry: LogEntry) -> None:
     """
     request = current_request()
     kind = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}.get(entry.action_flag, "other")
+    # The stubs leave LogEntry's foreign keys untyped.
+    model = cast(ContentType, entry.content_type).model_class() if entry.content_type_id else None
+    user = cast(AbstractBaseUser, entry.user)
     audit_record(
         action=AuditAction.ADMIN_ACTION,
-        user=entry.user,
+        user=user,
         request=request,
         details={
             "event": kind,
-            "model": entry.content_type.model_class()._meta.label if entry.content_type_id else "",  # type: ignore[union-attr]
+            "model": model._meta.label if model is not None else "",
             "object_id": str(entry.object_id or ""),
             "object": entry.object_repr,
             "change": entry.get_change_message(),

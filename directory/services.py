@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -411,15 +411,15 @@ def review_report(
 
 
 def _checked_photo(file: UploadedFile) -> None:
-    if file.size > IMAGE_MAX_BYTES:
+    if file.size is None or file.size > IMAGE_MAX_BYTES:
         raise ValidationError(
-            {"image": f"The photo is {megabytes(file.size)}; the limit is {megabytes(IMAGE_MAX_BYTES)}."}
+            {"image": f"The photo is {megabytes(file.size or 0)}; the limit is {megabytes(IMAGE_MAX_BYTES)}."}
         )
-    kind = sniff_file(file)
+    kind = sniff_file(cast(BinaryIO, file))  # an upload reads and seeks like any binary file
     if kind is None or not kind.is_image:
         raise ValidationError({"image": "The photo must be a JPEG, PNG or WebP image."})
     # The header alone tells the size, so a decompression bomb is refused before anything decodes it.
-    if image_too_large(file):
+    if image_too_large(cast(BinaryIO, file)):
         raise ValidationError(
             {"image": f"The photo has more than {IMAGE_MAX_PIXELS // 1_000_000} megapixels; send a smaller one."}
         )
