@@ -23,6 +23,6 @@ BACKWARD = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("maintenance", "0003_recurrence_km_target_calendar_feed"), ("accounts", "0004_row_level_security")]
+    dependencies = [("maintenance", "0004_garage_and_quote_requests"), ("accounts", "0004_row_level_security")]
 
     operations = [migrations.RunPython(run_on_postgresql(FORWARD), run_on_postgresql(BACKWARD))]

@@ -12,6 +12,6 @@ BACKWARD = disable_sql("directory_review")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("directory", "0002_mechanic_working_hours_validator"), ("accounts", "0004_row_level_security")]
+    dependencies = [("directory", "0004_mechanic_full_text_search"), ("accounts", "0004_row_level_security")]
 
     operations = [migrations.RunPython(run_on_postgresql(FORWARD), run_on_postgresql(BACKWARD))]

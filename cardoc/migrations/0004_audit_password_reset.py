@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cardoc', '0001_initial'),
+        ('cardoc', '0003_content_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
