@@ -57,6 +57,11 @@ user_erasers: Hook[UserEraser] = Hook("user_erasers")
 RoleRevoker = Callable[..., None]
 mechanic_role_revokers: Hook[RoleRevoker] = Hook("mechanic_role_revokers")
 
+# Whether a review's visit is the driver's completed job at that garage (maintenance answers for the
+# directory): (*, user: User, mechanic: Mechanic, visit_id: UUID) -> bool.
+VisitVerifier = Callable[..., bool]
+visit_verifiers: Hook[VisitVerifier] = Hook("visit_verifiers")
+
 # Create the app's seed content (``manage.py seed``): what is missing is created, and a row edited since it
 # was seeded is left alone. Called lowest layer first, since seeded rows link to lower ones. Returns counts
 # per kind of row, for the command's report.

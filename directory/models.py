@@ -425,7 +425,7 @@ class Review(models.Model):
 
     ``visit_id`` names the driver's completed maintenance record at this garage (maintenance app; the
     directory sits below it, so it keeps the id and asks the maintenance app to vouch for it through
-    ``directory.hooks``). A review with a visit is a "verified visit".
+    ``cardoc.hooks.visit_verifiers``). A review with a visit is a "verified visit".
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -23,6 +23,7 @@ from rest_framework import status
 
 from accounts.models import Role, User
 from cardoc.exceptions import ConflictError, DomainError
+from cardoc.hooks import visit_verifiers
 from cardoc.models import AuditAction
 from cardoc.seeding import Decision, SeedLedger, UpsertCounts, upsert_by_key
 from cardoc.services import audit_record
@@ -30,7 +31,6 @@ from cardoc.sniff import sniff_file
 from cardoc.tasks import enqueue
 from cardoc.uploads import IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS, image_too_large, megabytes
 from catalog.services import read_catalog_file, read_seed
-from directory.hooks import is_verified_visit
 from directory.models import (
     CHANGE_PERMISSION,
     MAX_PHOTOS_PER_LISTING,
@@ -209,6 +209,11 @@ def _check_rating(rating: int) -> None:
         raise ValidationError({"rating": "Give a rating from 1 to 5."})
 
 
+def _is_verified_visit(*, user: User, mechanic: Mechanic, visit_id: UUID) -> bool:
+    """True when an app above (maintenance) vouches that ``visit_id`` is ``user``'s completed job here."""
+    return any(verify(user=user, mechanic=mechanic, visit_id=visit_id) for verify in visit_verifiers)
+
+
 @transaction.atomic
 def review_submit(
     *,
@@ -229,7 +234,7 @@ def review_submit(
     locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
     if locked.owners.filter(pk=user.pk).exists():
         raise OwnListingError("You cannot review a listing you own.")
-    if visit_id is not None and not is_verified_visit(user=user, mechanic=locked, visit_id=visit_id):
+    if visit_id is not None and not _is_verified_visit(user=user, mechanic=locked, visit_id=visit_id):
         raise ValidationError({"visit": "This is not one of your completed jobs at this garage."})
     if visit_id is not None and Review.objects.filter(visit_id=visit_id).exclude(user=user).exists():
         raise ValidationError({"visit": "This visit has been reviewed already."})

@@ -13,7 +13,4 @@ class MaintenanceConfig(AppConfig):
     def ready(self) -> None:
         hooks.user_erasers.register("maintenance.services.user_maintenance_erase")
         # The directory (below us) asks whether a review's visit is a completed job at the garage.
-        from directory.hooks import register_visit_verifier
-        from maintenance.services import is_completed_visit
-
-        register_visit_verifier(is_completed_visit)
+        hooks.visit_verifiers.register("maintenance.services.is_completed_visit")

@@ -659,7 +659,7 @@ def user_maintenance_erase(*, user: User) -> None:
 
 
 def is_completed_visit(*, user: User, mechanic: Mechanic, visit_id: UUID) -> bool:
-    """The directory's visit check (``directory.hooks``): the user's completed job at that garage."""
+    """The directory's visit check (``cardoc.hooks.visit_verifiers``): the user's completed job at that garage."""
     return MaintenanceRecord.objects.filter(
         pk=visit_id, user=user, garage=mechanic, completed_date__isnull=False
     ).exists()
