@@ -4,7 +4,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 from cardoc import rls
@@ -113,11 +113,11 @@ class DatabaseOutageMiddleware:
 
 
 class RowLevelSecurityMiddleware:
-    """On PostgreSQL, serve each request in one transaction scoped to its user (see cardoc.rls).
+    """On PostgreSQL, scope each request's connection to its user (see cardoc.rls).
 
     API requests start scoped to nobody; DRF authentication then names the user. Server pages (the admin,
-    the mechanics' pages) take the session's user here. Whatever the request set is put back at its end,
-    so a test's own transaction, which outlives the request, keeps its settings.
+    the mechanics' pages) take the session's user here. The previous values come back when the request
+    ends, whatever happened, so the next request on this connection (or a test's own code) is unaffected.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -126,13 +126,12 @@ class RowLevelSecurityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not rls.enabled():
             return self.get_response(request)
-        with transaction.atomic():
-            saved = rls.current()
-            rls.set_request_user(None if request.path.startswith("/api/") else getattr(request, "user", None))
-            try:
-                return self.get_response(request)
-            finally:
-                rls.restore(saved)
+        saved = rls.current()
+        rls.begin_request(None if request.path.startswith("/api/") else getattr(request, "user", None))
+        try:
+            return self.get_response(request)
+        finally:
+            rls.restore(saved)
 
 
 # Server-rendered pages (the admin, the mechanics' pages) load only their own static files: no inline

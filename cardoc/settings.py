@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication, so the admin's log entries reach the audit trail with their user and IP.
     "cardoc.middleware.CurrentRequestMiddleware",
-    # PostgreSQL only: one transaction per request, scoped to its user by row-level security (cardoc.rls).
+    # PostgreSQL only: the request's connection scoped to its user by row-level security (cardoc.rls).
     "cardoc.middleware.RowLevelSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
