@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.throttles import ReviewThrottle
 from cardoc.serializers import error_responses
 from directory.api.serializers import MechanicSerializer, ReviewInputSerializer, ReviewSerializer, ServiceSerializer
 from directory.filters import MechanicFilter, ServiceFilter
@@ -57,13 +58,20 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             201: ReviewSerializer,
             200: ReviewSerializer,
-            **error_responses(400, 401, 404),
+            **error_responses(400, 401, 404, 429),
             403: error_responses(403)[403],
         },
         description="201 for a first review, 200 when it replaces the user's earlier one. A listing's owner "
         "cannot review it (403, code own_listing).",
     )
-    @action(detail=True, methods=["post"], url_path="reviews", filterset_class=None, pagination_class=None)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="reviews",
+        filterset_class=None,
+        pagination_class=None,
+        throttle_classes=[ReviewThrottle],
+    )
     def reviews(self, request: Request, pk: str | None = None) -> Response:
         mechanic = self.get_object()
         payload = ReviewInputSerializer(data=request.data)
