@@ -126,8 +126,7 @@ class RowLevelSecurityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not rls.enabled():
             return self.get_response(request)
-        saved = rls.current()
-        rls.begin_request(None if request.path.startswith("/api/") else getattr(request, "user", None))
+        saved = rls.begin_request(None if request.path.startswith("/api/") else getattr(request, "user", None))
         try:
             return self.get_response(request)
         finally:
