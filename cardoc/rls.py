@@ -94,9 +94,10 @@ def begin_request(user: Any) -> dict[str, str]:
     return dict(zip(values, row[: len(values)], strict=True))
 
 
-# What the second defence costs a request on PostgreSQL, in queries: scoping it (with reading the previous
-# values), naming the authenticated caller, and restoring. Constant, whatever the response holds.
-QUERIES_PER_REQUEST = 3
+# What the second defence costs a request on PostgreSQL, at most, in queries: scoping it (reading the previous
+# values in the same statement), naming the caller (the calendar feed: its token, then its owner), and
+# restoring. Constant, whatever the response holds.
+QUERIES_PER_REQUEST = 4
 
 
 def set_request_user(user: Any) -> None:
