@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -15,6 +16,8 @@ from cardoc.services import audit_record
 
 # client_ip and user_agent moved to cardoc.request_context (audit_record reads them, and this module writes
 # audit rows); they stay importable from here for code written before.
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "CurrentRequestMiddleware",
     "DatabaseOutageMiddleware",
@@ -126,11 +129,19 @@ class RowLevelSecurityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not rls.enabled():
             return self.get_response(request)
-        saved = rls.begin_request(None if request.path.startswith("/api/") else getattr(request, "user", None))
+        try:
+            saved = rls.begin_request(None if request.path.startswith("/api/") else getattr(request, "user", None))
+        except (OperationalError, InterfaceError) as exc:
+            # Django turns a middleware's exception into a 500 before an outer middleware sees it: answer here.
+            return database_outage_response(exc)
         try:
             return self.get_response(request)
         finally:
-            rls.restore(saved)
+            try:
+                rls.restore(saved)
+            except (OperationalError, InterfaceError):
+                # The connection died during the request; the next request scopes a new one from scratch.
+                logger.warning("Could not restore the row-level security settings: the database is unreachable")
 
 
 # Server-rendered pages (the admin, the mechanics' pages) load only their own static files: no inline
