@@ -551,8 +551,10 @@ def profile_update(
     locale: str | Unset = UNSET,
     timezone: str | Unset = UNSET,
     reminder_lead_days: int | Unset = UNSET,
+    request: AnyRequest | None = None,
 ) -> UserProfile:
-    """Change the given profile fields (creating the profile of an account that has none yet)."""
+    """Change the given profile fields (creating the profile of an account that has none yet); audited with
+    the names of the fields changed, never their values."""
     profile = UserProfile.objects.select_for_update().filter(user=user).first() or UserProfile(user=user)
     if full_name is not UNSET:
         profile.full_name = full_name
@@ -570,6 +572,20 @@ def profile_update(
         profile.reminder_lead_days = reminder_lead_days
     profile.full_clean()
     profile.save()
+    changed = [
+        name
+        for name, value in {
+            "full_name": full_name,
+            "phone": phone,
+            "preferences": preferences,
+            "units": units,
+            "locale": locale,
+            "timezone": timezone,
+            "reminder_lead_days": reminder_lead_days,
+        }.items()
+        if value is not UNSET
+    ]
+    audit_record(action=AuditAction.PROFILE_UPDATE, user=user, request=request, details={"changed": changed})
     return profile
 
 

@@ -100,6 +100,20 @@ class VerificationResendThrottle(AccountThrottle):
     scope = "verification_resend"
 
 
+class DiagnosticWriteThrottle(AccountThrottle):
+    """Uploads and re-analyses: each costs storage and a model run."""
+
+    scope = "diagnostic_write"
+
+
+class ReviewThrottle(AccountThrottle):
+    scope = "review_write"
+
+
+class CalendarTokenThrottle(AccountThrottle):
+    scope = "calendar_token"
+
+
 class PasswordChangeThrottle(AccountThrottle):
     scope = "password_change"
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 from cardoc import rls
@@ -15,6 +16,8 @@ from cardoc.services import audit_record
 
 # client_ip and user_agent moved to cardoc.request_context (audit_record reads them, and this module writes
 # audit rows); they stay importable from here for code written before.
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "CurrentRequestMiddleware",
     "DatabaseOutageMiddleware",
@@ -113,11 +116,11 @@ class DatabaseOutageMiddleware:
 
 
 class RowLevelSecurityMiddleware:
-    """On PostgreSQL, serve each request in one transaction scoped to its user (see cardoc.rls).
+    """On PostgreSQL, scope each request's connection to its user (see cardoc.rls).
 
     API requests start scoped to nobody; DRF authentication then names the user. Server pages (the admin,
-    the mechanics' pages) take the session's user here. Whatever the request set is put back at its end,
-    so a test's own transaction, which outlives the request, keeps its settings.
+    the mechanics' pages) take the session's user here. The previous values come back when the request
+    ends, whatever happened, so the next request on this connection (or a test's own code) is unaffected.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -126,13 +129,19 @@ class RowLevelSecurityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not rls.enabled():
             return self.get_response(request)
-        with transaction.atomic():
-            saved = rls.current()
-            rls.set_request_user(None if request.path.startswith("/api/") else getattr(request, "user", None))
+        try:
+            saved = rls.begin_request(None if request.path.startswith("/api/") else getattr(request, "user", None))
+        except (OperationalError, InterfaceError) as exc:
+            # Django turns a middleware's exception into a 500 before an outer middleware sees it: answer here.
+            return database_outage_response(exc)
+        try:
+            return self.get_response(request)
+        finally:
             try:
-                return self.get_response(request)
-            finally:
                 rls.restore(saved)
+            except (OperationalError, InterfaceError):
+                # The connection died during the request; the next request scopes a new one from scratch.
+                logger.warning("Could not restore the row-level security settings: the database is unreachable")
 
 
 # Server-rendered pages (the admin, the mechanics' pages) load only their own static files: no inline

@@ -83,7 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication, so the admin's log entries reach the audit trail with their user and IP.
     "cardoc.middleware.CurrentRequestMiddleware",
-    # PostgreSQL only: one transaction per request, scoped to its user by row-level security (cardoc.rls).
+    # PostgreSQL only: the request's connection scoped to its user by row-level security (cardoc.rls).
     "cardoc.middleware.RowLevelSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -267,6 +267,10 @@ REST_FRAMEWORK = {
         "password_reset_ip": env.str("THROTTLE_PASSWORD_RESET_IP", default="10/hour"),
         "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
         "verification_resend": env.str("THROTTLE_VERIFICATION_RESEND", default="3/hour"),
+        # Writes that cost storage, a model run or a moderator's attention, per account.
+        "diagnostic_write": env.str("THROTTLE_DIAGNOSTIC_WRITE", default="60/hour"),
+        "review_write": env.str("THROTTLE_REVIEW_WRITE", default="20/hour"),
+        "calendar_token": env.str("THROTTLE_CALENDAR_TOKEN", default="10/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -184,7 +184,7 @@ class MeView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = MeSerializer(request.user.profile_or_default(), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        profile = profile_update(user=request.user, **serializer.validated_data)
+        profile = profile_update(user=request.user, request=request, **serializer.validated_data)
         return Response(MeSerializer(profile).data)
 
     @extend_schema(

@@ -17,6 +17,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.throttles import DiagnosticWriteThrottle
 from cardoc.exceptions import ConflictError, DomainError
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.parsers import JSONParser
@@ -127,6 +128,12 @@ class DiagnosticViewSet(
             return records.with_findings()
         return records
 
+    def get_throttles(self) -> list[Any]:
+        # Uploads and re-analyses cost storage and a model run each: counted per account (THROTTLE_DIAGNOSTIC_WRITE).
+        if self.action in ("create", "analyze"):
+            return [DiagnosticWriteThrottle()]
+        return super().get_throttles()
+
     def get_serializer_class(self) -> type[DiagnosticSerializer]:
         return DiagnosticDetailSerializer if self.action == "retrieve" else DiagnosticSerializer
 
@@ -153,6 +160,7 @@ class DiagnosticViewSet(
             **BAD_INPUT,
             401: ERRORS_READ[401],
             413: OpenApiResponse(ErrorSerializer, description="The request body is too large."),
+            429: OpenApiResponse(ErrorSerializer, description="Too many uploads this hour; see Retry-After."),
         },
     )
     def create(self, request: Request) -> Response:
@@ -206,6 +214,7 @@ class DiagnosticViewSet(
             202: DiagnosticDetailSerializer,
             **ERRORS_READ,
             409: OpenApiResponse(ErrorSerializer, description="An analysis is pending or running."),
+            429: OpenApiResponse(ErrorSerializer, description="Too many analyses this hour; see Retry-After."),
         },
     )
     @action(detail=True, methods=["post"])

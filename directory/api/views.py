@@ -11,7 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
+from accounts.throttles import ReviewThrottle
 from cardoc.pagination import NewestFirstCursorPagination, PageNumberPagination
 from cardoc.public_cache import PublicCachedReadMixin
 from cardoc.serializers import error_responses
@@ -86,6 +88,12 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
             )
         )
 
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Writing a review costs us a locked recompute and is what spam would hit; reading them is free.
+        if self.action == "reviews" and self.request.method == "POST":
+            return [ReviewThrottle()]
+        return super().get_throttles()
+
     @extend_schema(
         methods=["GET"],
         summary="Read a mechanic's reviews, newest or most helpful first, with the rating histogram",
@@ -100,7 +108,7 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             201: ReviewSerializer,
             200: ReviewSerializer,
-            **error_responses(400, 401, 404),
+            **error_responses(400, 401, 404, 429),
             403: error_responses(403)[403],
         },
         description="201 for a new review, 200 when it replaces the user's earlier one for the same visit (or "

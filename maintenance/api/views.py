@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from accounts.throttles import CalendarTokenThrottle
 from cardoc import rls
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.serializers import ErrorSerializer, error_responses
@@ -242,6 +243,8 @@ class CalendarFeedView(APIView):
 class CalendarTokenView(APIView):
     """Issues, replaces or withdraws the secret token of the driver's calendar feed."""
 
+    throttle_classes = [CalendarTokenThrottle]
+
     @extend_schema(
         summary="Create or reset your calendar feed URL",
         description="Returns the feed URL once. Resetting makes the previous URL stop working at once.",
@@ -249,7 +252,7 @@ class CalendarTokenView(APIView):
         responses={
             201: CalendarTokenSerializer,
             200: OpenApiResponse(CalendarTokenSerializer, description="The token was reset."),
-            **error_responses(401),
+            **error_responses(401, 429),
         },
     )
     def post(self, request: Request) -> Response:
@@ -270,7 +273,7 @@ class CalendarTokenView(APIView):
     @extend_schema(
         summary="Switch your calendar feed off",
         request=None,
-        responses={204: None, **error_responses(401, 404)},
+        responses={204: None, **error_responses(401, 404, 429)},
     )
     def delete(self, request: Request) -> Response:
         if not services.calendar_feed_delete(user=request.user, request=request):

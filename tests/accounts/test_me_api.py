@@ -51,6 +51,7 @@ def test_me_shows_the_user_with_their_profile(driver: User, client_for: Callable
     assert response.json() == {
         "id": str(driver.pk),
         "email": "driver@example.com",
+        "email_verified": False,
         "role": "car_user",
         "date_joined": response.json()["date_joined"],
         "full_name": "Driver",

@@ -18,6 +18,7 @@ from accounts.models import User, Vehicle
 from catalog.models import EngineSound, WarningLight
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult
 from mlops.models import MLModel
+from tests.conftest import RLS_QUERIES
 from tests.diagnostics.conftest import DeployedModels, stored_files
 from tests.diagnostics.media_factory import (
     PANEL_SIZE,
@@ -185,7 +186,7 @@ def test_the_history_takes_a_constant_number_of_queries(
     client = client_for(driver)
     for _ in range(2):
         _with_result(driver)
-    with django_assert_max_num_queries(4) as small:
+    with django_assert_max_num_queries(4 + RLS_QUERIES) as small:
         client.get(URL)
     for _ in range(15):
         _with_result(driver)
@@ -293,7 +294,7 @@ def test_results_take_a_constant_number_of_queries(
     result = record.result
     baker.make(Detection, result=result, engine_sound=EngineSound.objects.first(), confidence=0.4, start_s=0, end_s=1)
     client = client_for(driver)
-    with django_assert_max_num_queries(12) as few:
+    with django_assert_max_num_queries(12 + RLS_QUERIES) as few:
         client.get(f"{URL}/{record.pk}/results")
     for light in WarningLight.objects.all():
         baker.make(Detection, result=result, warning_light=light, confidence=0.5)

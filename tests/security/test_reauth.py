@@ -80,3 +80,16 @@ def test_an_email_taken_in_any_case_is_refused(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert list(response.json()["error"]["fields"]) == ["new_email"]
+
+
+def test_a_profile_update_is_audited_with_the_fields_changed_and_the_ip(
+    driver: User, client_for: Callable[[User], APIClient]
+) -> None:
+    client = client_for(driver)
+
+    response = client.patch(ME, {"full_name": "Ada L.", "units": "imperial"}, REMOTE_ADDR="198.51.100.4")
+
+    assert response.status_code == HTTPStatus.OK
+    event = AuditEvent.objects.get(action="profile_update")
+    assert (event.user, event.ip_address) == (driver, "198.51.100.4")
+    assert sorted(event.details["changed"]) == ["full_name", "units"]

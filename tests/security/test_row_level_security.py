@@ -87,11 +87,13 @@ def as_runtime_role() -> Iterator[Callable[[User | None], None]]:
         cursor.execute(f"SET LOCAL ROLE {RUNTIME_ROLE}")
 
     def scope(user: User | None) -> None:
-        rls.set_request_user(user)
+        rls.begin_request(user)
 
     yield scope
     with connection.cursor() as cursor:
         cursor.execute("RESET ROLE")
+    rls.begin_request(None)
+    rls.set_session_bypass(on=True)
 
 
 @postgresql_only
@@ -165,9 +167,12 @@ def test_nobody_sees_any_driver_row_when_no_user_is_set(
 @postgresql_only
 def test_force_holds_the_owner_role_to_the_policies_too(owned_rows: dict[str, dict[str, Any]], driver: User) -> None:
     # The tests connect as the owner (migration) role; FORCE makes the policies bind it as well.
-    rls.set_request_user(driver)
-
-    assert set(Vehicle.objects.values_list("user", flat=True)) == {driver.pk}
+    rls.begin_request(driver)
+    try:
+        assert set(Vehicle.objects.values_list("user", flat=True)) == {driver.pk}
+    finally:
+        rls.begin_request(None)
+        rls.set_session_bypass(on=True)
 
 
 @postgresql_only
