@@ -41,7 +41,7 @@ class ModelFigures:
 
     model: MLModel
     predictions: int = 0
-    live_share: float | None = None  # of all predictions its type served in the window
+    live_share: float | None = None  # of what its type's serving models answered in the window
     mean_confidence: float | None = None
     unknown_share: float | None = None
     latency_p95_ms: float | None = None

@@ -262,13 +262,17 @@ class MLModelAdmin(admin.ModelAdmin):
 
 @admin.register(Prediction)
 class PredictionAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "ml_model", "top_code", "confidence_2dp", "is_unknown", "latency_ms"]
+    list_display = ["created_at", "ml_model", "top_code", "confidence_2dp", "is_unknown", "latency"]
     list_filter = [("ml_model", titled_filter("model", admin.RelatedFieldListFilter)), "is_unknown"]
     list_select_related = ["ml_model"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "ml_model", "top_code", "confidence_2dp", "is_unknown", "latency_ms"]
+    fields = ["created_at", "ml_model", "top_code", "confidence_2dp", "is_unknown", "latency"]
     readonly_fields = fields
 
     @admin.display(description="Confidence", ordering="confidence")
     def confidence_2dp(self, obj: Prediction) -> str:
         return f"{obj.confidence:.2f}"
+
+    @admin.display(description="Latency", ordering="latency_ms")
+    def latency(self, obj: Prediction) -> str:
+        return f"{obj.latency_ms:.1f} ms"

@@ -15,7 +15,7 @@ from django.urls import reverse
 from model_bakery import baker
 
 from accounts.models import User
-from mlops.models import MLModel, ModelStatus, ModelType
+from mlops.models import MLModel, ModelStatus, ModelType, Prediction
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +162,20 @@ def test_status_and_share_change_only_through_the_audited_services(client: Clien
 
     model.refresh_from_db()
     assert (model.status, model.traffic_share) == (ModelStatus.TESTING, 0.0)
+
+
+def test_the_prediction_log_shows_confidence_to_two_decimals_and_latency_in_ms(client: Client, staff: User) -> None:
+    model = baker.make(MLModel, name="dash", version="v1", model_type=IMAGE, sha256="c" * 64, size_bytes=1)
+    prediction = Prediction.objects.create(
+        ml_model=model, top_code="abs", confidence=0.98765, is_unknown=False, latency_ms=50.931794
+    )
+    client.force_login(staff)
+
+    listing = client.get(reverse("admin:mlops_prediction_changelist")).content.decode()
+    page = client.get(reverse("admin:mlops_prediction_change", args=[prediction.pk])).content.decode()
+
+    assert '<td class="field-confidence_2dp">0.99</td>' in listing
+    assert '<td class="field-latency">50.9 ms</td>' in listing
+    assert '<div class="readonly">0.99</div>' in page
+    assert '<div class="readonly">50.9 ms</div>' in page
+    assert "0.98765" not in page
