@@ -361,6 +361,8 @@ class Mechanic(models.Model):
             # The nearby search prefilters on a latitude/longitude box before computing distances.
             models.Index(fields=["latitude", "longitude"], name="mechanic_lat_lng_idx"),
             models.Index(fields=["rating"], name="mechanic_rating_idx"),
+            # open_now reads the distinct zones in use on every list request.
+            models.Index(fields=["time_zone"], name="mechanic_time_zone_idx"),
         ]
         constraints = [
             models.CheckConstraint(

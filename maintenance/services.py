@@ -791,6 +791,9 @@ def quote_answer(
     Notification.objects.create(
         user=locked.user, kind=NotificationKind.QUOTE_ANSWERED, title=title[:200], body=body, quote_request=locked
     )
+    driver = locked.user
+    # Mailed once the answer is stored for good, like the reminders; the in-app notification is what counts.
+    transaction.on_commit(lambda: _email(driver, title, body))
     audit_record(
         action=AuditAction.MECHANIC_LISTING,
         user=user,

@@ -137,6 +137,10 @@ class Migration(migrations.Migration):
             field=models.UUIDField(blank=True, editable=False, help_text='The completed maintenance record this review is about.', null=True),
         ),
         migrations.AddIndex(
+            model_name='mechanic',
+            index=models.Index(fields=['time_zone'], name='mechanic_time_zone_idx'),
+        ),
+        migrations.AddIndex(
             model_name='review',
             index=models.Index(fields=['mechanic', 'is_hidden', '-created_at'], name='review_mechanic_newest_idx'),
         ),

@@ -122,7 +122,13 @@ def test_the_quote_endpoints_need_a_signed_in_caller(api_client: APIClient, diag
 
 
 def test_the_garage_answers_on_its_page_and_the_driver_is_notified(
-    api: APIClient, diagnostic: DiagnosticRecord, garage: Mechanic, mechanic: User, driver: User
+    api: APIClient,
+    diagnostic: DiagnosticRecord,
+    garage: Mechanic,
+    mechanic: User,
+    driver: User,
+    mailoutbox: list,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     ask(api, diagnostic, garage)
     quote = QuoteRequest.objects.get()
@@ -135,7 +141,10 @@ def test_the_garage_answers_on_its_page_and_the_driver_is_notified(
     assert "did not share the photo" in detail
 
     day = timezone.localdate() + timedelta(days=3)
-    response = page.post(page_url(quote), {"price": "85000", "available_on": day.isoformat(), "message": "Bring it"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = page.post(
+            page_url(quote), {"price": "85000", "available_on": day.isoformat(), "message": "Bring it"}
+        )
 
     assert response.status_code == HTTPStatus.FOUND
     quote.refresh_from_db()
@@ -155,6 +164,8 @@ def test_the_garage_answers_on_its_page_and_the_driver_is_notified(
     notification = Notification.objects.get(user=driver, kind="quote_answered")
     assert notification.quote_request == quote
     assert "85,000 XAF" in notification.title
+    assert [mail.to for mail in mailoutbox] == [[driver.email]]
+    assert "85,000 XAF" in mailoutbox[0].subject
     notes = api.get("/api/v1/notifications").json()["results"]
     assert notes[0]["quote_request"] == str(quote.pk)
     # Answered once: the form is gone and a second answer is refused.
