@@ -14,7 +14,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from cardoc.models import AuditEvent
+from cardoc.models import AuditAction, AuditEvent
 from diagnostics.models import DiagnosticRecord, DiagnosticStatus
 from tests.diagnostics.conftest import DeployedModels, stored_files
 from tests.diagnostics.media_factory import PANEL_SIZE, dashboard_photo, upload, wav_bytes
@@ -122,7 +122,7 @@ def test_deleting_in_the_console_removes_the_media_and_is_audited(
     assert response.status_code == HTTPStatus.FOUND
     assert not DiagnosticRecord.objects.filter(pk=analysed.pk).exists()
     assert stored_files(private_media) == []
-    event = AuditEvent.objects.get(details__event="deleted")
+    event = AuditEvent.objects.get(action=AuditAction.DIAGNOSTIC, details__event="deleted")
     assert (event.user, event.details["diagnostic"]) == (staff, str(analysed.pk))
 
 
