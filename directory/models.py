@@ -435,6 +435,9 @@ class Review(models.Model):
     mechanic = models.ForeignKey(Mechanic, on_delete=models.CASCADE, related_name="reviews")
     rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.TextField(max_length=2000, blank=True)
+    # Public like the review itself, so readers never need the author's profile (private, and hidden by
+    # row-level security). Taken when the review is written or edited.
+    author_name = models.CharField(max_length=80, blank=True, help_text="First name and initial, as shown.")
     visit_id = models.UUIDField(
         null=True, blank=True, editable=False, help_text="The completed maintenance record this review is about."
     )

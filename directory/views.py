@@ -175,7 +175,7 @@ class ListingReviewsView(MechanicPagesMixin, View):
     def _render(
         self, request: HttpRequest, listing: Mechanic, failed: tuple[Any, ReplyForm] | None = None, status: int = 200
     ) -> HttpResponse:
-        reviews = Review.objects.published().filter(mechanic=listing).select_related("user__profile")
+        reviews = Review.objects.published().filter(mechanic=listing)
         page = Paginator(reviews.order_by("-created_at", "-id"), self.paginate_by).get_page(request.GET.get("page"))
         for review in page:
             bound = failed is not None and failed[0] == review.pk

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from accounts.models import User, Vehicle
 from accounts.services import UNSET, Unset
+from cardoc import rls
 from cardoc.exceptions import ConflictError
 from cardoc.models import AuditAction
 from cardoc.services import audit_record
@@ -788,9 +789,11 @@ def quote_answer(
         body = f"{locked.repair}: {locked.price:,.2f} {locked.currency}, on {locked.available_on:%A %d %B %Y}."
         if locked.garage_message:
             body += f"\n\n{locked.garage_message}"
-    Notification.objects.create(
-        user=locked.user, kind=NotificationKind.QUOTE_ANSWERED, title=title[:200], body=body, quote_request=locked
-    )
+    # The inbox row is the driver's; the garage may add this one only, through an audited bypass.
+    with rls.bypass(reason="quote_answered_notification"):
+        Notification.objects.create(
+            user=locked.user, kind=NotificationKind.QUOTE_ANSWERED, title=title[:200], body=body, quote_request=locked
+        )
     driver = locked.user
     # Mailed once the answer is stored for good, like the reminders; the in-app notification is what counts.
     transaction.on_commit(lambda: _email(driver, title, body))

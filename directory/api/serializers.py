@@ -171,11 +171,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField())
     def get_author(self, review: Review) -> str:
-        profile = getattr(review.user, "profile", None)
-        parts = (profile.full_name if profile else "").split()
-        if not parts:
-            return "A driver"
-        return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
+        return review.author_name or "A driver"
 
     @extend_schema_field(ReplySerializer(allow_null=True))
     def get_reply(self, review: Review) -> dict[str, Any] | None:

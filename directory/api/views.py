@@ -44,7 +44,7 @@ class ReviewOrderingSerializer(serializers.Serializer):
 
 
 def reviews_for_reading() -> QuerySet[Review]:
-    return Review.objects.select_related("user__profile", "mechanic")
+    return Review.objects.select_related("mechanic")
 
 
 @extend_schema_view(
