@@ -20,12 +20,10 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
-from django.views.static import serve
 from model_bakery import baker
 from rest_framework.test import APIClient
 
 from accounts.models import User, Vehicle
-from cardoc import urls
 from cardoc.models import AppSetting
 from diagnostics.models import DiagnosticRecord, DiagnosticStatus
 from directory.models import Mechanic, Review
@@ -90,14 +88,9 @@ def desktop(allow_sync_orm_in_playwright: None) -> Iterator[tuple[Any, Visit]]:
 
 
 @pytest.fixture
-def catalog_icons_served(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load the catalog's icons into this test's media folder, and serve that folder at /media/catalog/.
-
-    The URL conf binds MEDIA_ROOT when it is imported, so the test points that one route at its own folder.
-    """
+def catalog_icons_served(settings: Any, tmp_path: Path) -> None:
+    """The catalog's icons go into this test's media folder, which /media/ serves (MEDIA_ROOT is read per request)."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    route = next(p for p in urls.urlpatterns if getattr(p, "callback", None) is serve)
-    monkeypatch.setitem(route.default_args, "document_root", settings.MEDIA_ROOT)
 
 
 def _diagnose(client: APIClient, **files: Any) -> DiagnosticRecord:
