@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 
 import torch
-from torchcodec.encoders import AudioEncoder
 
-from mlops.ml.engine import EngineSoundClassifier, load_audio
+from mlops.ml.engine import EngineSoundClassifier, encode_audio, load_audio
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ARTIFACTS = REPO / "mlops" / "artifacts" / "engine_sound"
@@ -82,8 +81,7 @@ def main() -> None:
             "windows": len(classifier.classify(clip, rate).windows),
         }
     # The whole request path for a typical upload: decode a 10 s 44.1 kHz stereo MP3, then classify.
-    mp3 = AudioEncoder(0.1 * torch.randn(2, 441000, generator=gen), sample_rate=44100).to_tensor("mp3")
-    data = mp3.numpy().tobytes()
+    data = encode_audio(0.1 * torch.randn(2, 441000, generator=gen), 44100, "mp3")
     times = []
     for _ in range(10):
         start = time.perf_counter()
