@@ -20,7 +20,7 @@ from django.conf import settings
 
 from mlops import artifacts
 from mlops.ml.dashboard import DashboardRecognizer, LightDetection, open_image
-from mlops.ml.engine import EngineSoundClassifier, SoundVerdict, SoundWindow, load_audio
+from mlops.ml.engine import Candidate, EngineSoundClassifier, SoundVerdict, SoundWindow, load_audio
 from mlops.ml.engine import probe_audio as probe_recording
 from mlops.ml.errors import MediaError
 from mlops.models import MLModel, ModelType
@@ -28,6 +28,7 @@ from mlops.routing import ModelUnavailableError, choose_model
 from mlops.services import prediction_record
 
 __all__ = [
+    "Candidate",
     "DashboardAnalysis",
     "EngineAnalysis",
     "ImageProbe",

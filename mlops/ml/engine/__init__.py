@@ -14,7 +14,7 @@ from mlops.ml.engine.audio import (
     probe_audio,
     probe_duration,
 )
-from mlops.ml.engine.classifier import UNKNOWN, EngineSoundClassifier, SoundVerdict, SoundWindow
+from mlops.ml.engine.classifier import UNKNOWN, Candidate, EngineSoundClassifier, SoundVerdict, SoundWindow
 from mlops.ml.engine.training import train_engine
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "MIN_DURATION_S",
     "UNKNOWN",
     "AudioInfo",
+    "Candidate",
     "EngineSoundClassifier",
     "SoundVerdict",
     "SoundWindow",
