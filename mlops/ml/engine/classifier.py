@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from mlops.ml.engine.features import FeatureConfig, LogMel, split_windows, to_model_rate
+from mlops.ml.engine.features import FeatureConfig, LogMel, split_windows, to_model_rate, vote_weights
 from mlops.ml.engine.model import EngineSoundNet
 from mlops.ml.engine.stats import StatsNet
 from mlops.ml.errors import MediaError
@@ -121,7 +121,7 @@ class EngineSoundClassifier:
             raise MediaError("The recording contains invalid samples.")
         audio = to_model_rate(waveform, sample_rate, self.features)
         windows = split_windows(audio, self.features)
-        silent = windows.level_dbfs < self.features.silence_dbfs
+        silent, weights = vote_weights(windows, self.features)
         probs = torch.zeros(windows.audio.shape[0], len(self.classes))
         probs[:, self._unknown] = 1.0
         if (~silent).any():
@@ -134,9 +134,7 @@ class EngineSoundClassifier:
 
         if silent.all():
             return SoundVerdict(UNKNOWN, 1.0, tuple(timeline))
-        # Silent windows say nothing about the engine, so only audible ones vote. Windows the recorder
-        # clipped hard count for less: clipping smears energy across the spectrum.
-        weights = (1.0 - 2.0 * windows.clipped_fraction).clamp(0.25, 1.0) * (~silent).float()
+        # Silent windows say nothing about the engine, so only audible ones vote (see vote_weights).
         code, confidence, candidates = self.decide_clip(probs, weights)
         return SoundVerdict(code, confidence, tuple(timeline), candidates)
 

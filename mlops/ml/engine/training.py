@@ -39,7 +39,7 @@ from mlops.ml.engine.corpus import (
     is_non_engine,
     load_corpus,
 )
-from mlops.ml.engine.features import FeatureConfig, LogMel, condition, split_windows
+from mlops.ml.engine.features import FeatureConfig, LogMel, condition, split_windows, vote_weights
 from mlops.ml.engine.report import (
     confusion_matrix,
     draw_confusion,
@@ -135,8 +135,7 @@ def _synthetic(seed: int, recipe: Recipe, features: FeatureConfig) -> list[Recor
 def _windows(audio: torch.Tensor, features: FeatureConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The classifier's own windowing: conditioned windows, silent mask, clip vote weights."""
     windows = split_windows(audio, features)
-    silent = windows.level_dbfs < features.silence_dbfs
-    weights = (1.0 - 2.0 * windows.clipped_fraction).clamp(0.25, 1.0) * (~silent).float()
+    silent, weights = vote_weights(windows, features)
     return windows.audio, silent, weights
 
 
@@ -671,6 +670,7 @@ def _train(
         "threshold": model_cv.threshold,
         "second_ratio": recipe.second_ratio,
         "second_min": recipe.second_min,
+        "rule": recipe.rule,
     }
     config = {
         "format": CONFIG_FORMAT,
