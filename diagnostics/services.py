@@ -299,9 +299,10 @@ def _box(raw: Iterable[float]) -> tuple[int, int, int, int]:
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
-def _sound_span(verdict: inference.SoundVerdict, duration_s: float) -> tuple[float, float]:
-    """Where the verdict was heard: from the first to the last window that agrees with it."""
-    agreeing = [w for w in verdict.windows if w.code == verdict.code]
+def _sound_span(verdict: inference.SoundVerdict, duration_s: float, code: str) -> tuple[float, float]:
+    """Where ``code`` was heard: from the first to the last window that names it (the whole clip if none does:
+    a second code close behind the first may lead in no single window)."""
+    agreeing = [w for w in verdict.windows if w.code == code]
     if not agreeing:
         return (0.0, max(duration_s, 0.001))
     start = max(0.0, min(w.start_s for w in agreeing))
@@ -342,19 +343,27 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
         verdict = engine.verdict
         outcome.model_ids.append(engine.model.id)
         if verdict.code != UNKNOWN_SOUND:
+            # The verdict weighs the whole clip. When a second code is close behind the first, both are
+            # findings, each with its own confidence, rather than one false certainty.
+            named = verdict.candidates or (inference.Candidate(verdict.code, verdict.confidence),)
             outcome.sounds = [
                 _Finding(
-                    code=verdict.code,
-                    confidence=_clamp01(verdict.confidence),
+                    code=candidate.code,
+                    confidence=_clamp01(candidate.confidence),
                     model_id=engine.model.id,
-                    span=_sound_span(verdict, engine.duration_s),
+                    span=_sound_span(verdict, engine.duration_s, candidate.code),
                 )
+                for candidate in named
             ]
         outcome.analysis["engine_sound"] = {
             "model": _served_by(engine.model),
             "elapsed_ms": round(engine.elapsed_ms, 1),
             "duration_s": round(engine.duration_s, 3),
-            "verdict": {"code": verdict.code, "confidence": round(verdict.confidence, 4)},
+            "verdict": {
+                "code": verdict.code,
+                "confidence": round(verdict.confidence, 4),
+                "candidates": [{"code": c.code, "confidence": round(c.confidence, 4)} for c in verdict.candidates],
+            },
             "windows": [
                 {"code": w.code, "confidence": round(w.confidence, 4), "start_s": w.start_s, "end_s": w.end_s}
                 for w in verdict.windows

@@ -20,13 +20,15 @@ from django.conf import settings
 
 from mlops import artifacts
 from mlops.ml.dashboard import DashboardRecognizer, LightDetection, open_image
-from mlops.ml.engine import EngineSoundClassifier, SoundVerdict, SoundWindow, load_audio
+from mlops.ml.engine import Candidate, EngineSoundClassifier, SoundVerdict, SoundWindow, load_audio
+from mlops.ml.engine import probe_audio as probe_recording
 from mlops.ml.errors import MediaError
 from mlops.models import MLModel, ModelType
 from mlops.routing import ModelUnavailableError, choose_model
 from mlops.services import prediction_record
 
 __all__ = [
+    "Candidate",
     "DashboardAnalysis",
     "EngineAnalysis",
     "ImageProbe",
@@ -119,9 +121,12 @@ def probe_image(data: Media) -> ImageProbe:
 
 
 def probe_audio(data: Media) -> float:
-    """Decode an upload and return its duration in seconds; raises MediaError outside 0.5–60 s."""
-    waveform, sample_rate = load_audio(data)
-    return waveform.shape[-1] / sample_rate
+    """Check an upload is a whole recording within our limits and return its duration in seconds.
+
+    Raises MediaError outside 0.5–60 s, above 48 kHz or 2 channels, or for a damaged or truncated file. It
+    reads every packet but decodes only the first second: the worker decodes the recording once, in full.
+    """
+    return probe_recording(data).duration_s
 
 
 def analyze_dashboard(data: Media, *, routing_key: str | None = None) -> DashboardAnalysis:

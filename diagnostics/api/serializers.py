@@ -143,15 +143,57 @@ class DetectionSerializer(serializers.ModelSerializer):
         return {"start_s": detection.start_s, "end_s": detection.end_s}
 
 
+class SoundWindowSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text='A code, or "unknown" where this window alone could not tell.')
+    confidence = serializers.FloatField()
+    start_s = serializers.FloatField()
+    end_s = serializers.FloatField()
+
+
+class SoundCandidateSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    confidence = serializers.FloatField()
+
+
+class SoundAnalysisSerializer(serializers.Serializer):
+    """What the engine-sound model heard: one verdict over the whole clip, and each window's own answer."""
+
+    code = serializers.CharField(help_text='The whole clip\'s verdict: a code, or "unknown".')
+    confidence = serializers.FloatField()
+    candidates = SoundCandidateSerializer(
+        many=True, help_text="The codes the clip may be, best first; two when the second is close to the first."
+    )
+    duration_s = serializers.FloatField()
+    timeline = SoundWindowSerializer(many=True, help_text="Every 1 s window (0.5 s apart), in order.")
+
+
 class ResultSerializer(serializers.ModelSerializer):
     """A diagnostic's full result: how sure, how urgent, each finding and the models that ran."""
 
     models = ModelBriefSerializer(source="record.ml_models", many=True, read_only=True)
     detections = DetectionSerializer(many=True, read_only=True)
+    sound = serializers.SerializerMethodField()
 
     class Meta:
         model = DiagnosticResult
-        fields = ["overall_confidence", "urgency", "created_at", "models", "detections"]
+        fields = ["overall_confidence", "urgency", "created_at", "models", "detections", "sound"]
+
+    @extend_schema_field(SoundAnalysisSerializer(allow_null=True))
+    def get_sound(self, result: DiagnosticResult) -> dict[str, Any] | None:
+        engine = (result.analysis or {}).get("engine_sound")
+        if not engine:
+            return None
+        verdict = engine.get("verdict", {})
+        return SoundAnalysisSerializer(
+            {
+                "code": verdict.get("code", "unknown"),
+                "confidence": verdict.get("confidence", 0.0),
+                # Results stored before candidates existed named one code, or none.
+                "candidates": verdict.get("candidates", []),
+                "duration_s": engine.get("duration_s", 0.0),
+                "timeline": engine.get("windows", []),
+            }
+        ).data
 
 
 class FindingBriefSerializer(serializers.Serializer):

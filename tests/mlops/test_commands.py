@@ -52,11 +52,15 @@ def test_load_models_registers_and_activates_the_bundled_models_once() -> None:
     first, second = io.StringIO(), io.StringIO()
     call_command("load_models", stdout=first)
     call_command("load_models", stdout=second)
-    models = MLModel.objects.order_by("model_type")
-    assert [(m.model_type, m.status) for m in models] == [
-        ("audio_classification", ModelStatus.ACTIVE),
-        ("image_classification", ModelStatus.ACTIVE),
-    ]
+    models = MLModel.objects.order_by("model_type", "version")
+    active = {m.model_type: m for m in models if m.status == ModelStatus.ACTIVE}
+    assert sorted(active) == ["audio_classification", "image_classification"]
+    assert sum(m.status == ModelStatus.ACTIVE for m in models) == 2
+    # Every bundled engine-sound version is registered; the newest (v2) serves, the others wait as testing.
+    audio = [m for m in models if m.model_type == "audio_classification"]
+    assert active["audio_classification"].version == "2.0.0"
+    assert len(audio) >= 2
+    assert {m.status for m in audio if m.version != "2.0.0"} == {ModelStatus.TESTING}
     assert "already registered" in second.getvalue()
     assert all(m.accuracy is not None and m.metrics for m in models)
 

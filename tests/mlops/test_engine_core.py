@@ -9,19 +9,24 @@ import io
 import json
 import math
 import os
+import subprocess
+import sys
 from itertools import pairwise
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 import torch
 import torchaudio.functional as AF
-from torchcodec.encoders import AudioEncoder
 
 from mlops.ml.engine import (
     UNKNOWN,
     EngineSoundClassifier,
     SoundVerdict,
+    encode_audio,
     load_audio,
+    probe_audio,
     probe_duration,
 )
 from mlops.ml.engine.block_cv import block_cv, chunk_spectra
@@ -34,8 +39,8 @@ ARTIFACTS = REPO / "mlops" / "artifacts" / "engine_sound"
 DATA_DIR = Path(os.environ.get("CARDOC_DATA_DIR", REPO.parent / "shared" / "data"))
 ENGINE_DATA = DATA_DIR / "engine"
 RECORDED = ("normal_idle", "ac_compressor", "idler_pulley", "alternator", "worn_bearing", "water_pump")
-# torchcodec names containers, not extensions: "ipod" is the M4A muxer phones use for AAC.
-FORMATS = {"wav": "wav", "flac": "flac", "ogg": "ogg", "mp3": "mp3", "m4a": "ipod"}
+# Every format phones send, each written by PyAV itself (no ffmpeg binary): OGG as Vorbis, M4A as AAC.
+FORMATS = ("wav", "flac", "ogg", "mp3", "m4a")
 
 needs_recordings = pytest.mark.skipif(not ENGINE_DATA.is_dir(), reason="the real recordings are not present")
 
@@ -48,7 +53,25 @@ def tone(seconds: float, rate: int, hz: float = 440.0, channels: int = 1) -> tor
 
 
 def encode(waveform: torch.Tensor, rate: int, fmt: str) -> bytes:
-    return AudioEncoder(waveform, sample_rate=rate).to_tensor(FORMATS[fmt]).numpy().tobytes()
+    return encode_audio(waveform, rate, fmt)
+
+
+def silent_flac(seconds: float, rate: int, layout: str) -> bytes:
+    """Digital silence as FLAC: a tiny file that announces as many samples as a loud one."""
+    buffer = io.BytesIO()
+    channels = av.AudioLayout(layout).nb_channels
+    total = round(seconds * rate)
+    with av.open(buffer, mode="w", format="flac") as out:
+        stream = out.add_stream("flac", rate=rate, layout=layout)
+        for start in range(0, total, 4608):
+            block = np.zeros((1, channels * min(4608, total - start)), dtype=np.int16)
+            frame = av.AudioFrame.from_ndarray(block, format="s16", layout=layout)
+            frame.sample_rate, frame.pts = rate, start
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buffer.getvalue()
 
 
 def dominant_hz(waveform: torch.Tensor, rate: int) -> float:
@@ -99,16 +122,84 @@ def classifier() -> EngineSoundClassifier:
 # Decoding
 
 
-@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(("rate", "channels"), [(8000, 1), (22050, 2), (44100, 1), (48000, 2)])
 def test_it_decodes_each_format_to_a_mono_waveform_at_the_files_rate(fmt: str, rate: int, channels: int) -> None:
-    waveform, got_rate = load_audio(encode(tone(2.0, rate, channels=channels), rate, fmt))
+    data = encode(tone(2.0, rate, channels=channels), rate, fmt)
+
+    waveform, got_rate = load_audio(data)
+    probed = probe_audio(data)
 
     assert got_rate == rate
     assert waveform.ndim == 1
     assert waveform.dtype == torch.float32
     assert waveform.shape[0] / rate == pytest.approx(2.0, abs=0.1)
     assert dominant_hz(waveform, rate) == pytest.approx(440.0, abs=5.0)
+    assert (probed.sample_rate, probed.duration_s) == (rate, pytest.approx(2.0, abs=0.1))
+
+
+def test_it_decodes_opus_in_ogg_as_messaging_apps_send_it() -> None:
+    # Opus always decodes at 48 kHz, whatever rate the phone captured.
+    waveform, rate = load_audio(encode(tone(3.0, 16000), 16000, "opus"))
+
+    assert rate == 48000
+    assert waveform.shape[0] / rate == pytest.approx(3.0, abs=0.05)
+    assert dominant_hz(waveform, rate) == pytest.approx(440.0, abs=5.0)
+
+
+def test_decoding_needs_no_ffmpeg_program_and_no_torchcodec(tmp_path: Path) -> None:
+    # A machine without Debian's ffmpeg: nothing on PATH at all. PyAV's wheel carries its own libraries.
+    clips = {fmt: tmp_path / f"clip.{fmt}" for fmt in FORMATS}
+    for fmt, path in clips.items():
+        path.write_bytes(encode(tone(1.5, 22050, channels=2), 22050, fmt))
+    script = (
+        "import sys, pathlib\n"
+        "from mlops.ml.engine import load_audio, probe_audio\n"
+        "for name in sys.argv[1:]:\n"
+        "    waveform, rate = load_audio(pathlib.Path(name))\n"
+        "    probe_audio(pathlib.Path(name))\n"
+        "    print(name, rate, round(waveform.shape[0] / rate, 1))\n"
+        "assert 'torchcodec' not in sys.modules, 'torchcodec was imported'\n"
+    )
+    env = {"PATH": str(tmp_path / "empty"), "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, clips.values())],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[1:] for line in done.stdout.splitlines()] == [["22050", "1.5"]] * len(FORMATS)
+
+
+@pytest.mark.parametrize(
+    ("rate", "layout", "message"),
+    [(384000, "7.1", "384 kHz"), (96000, "stereo", "96 kHz"), (48000, "5.1", "6 channels")],
+)
+def test_it_refuses_a_rate_or_channel_count_it_would_have_to_decode_gigabytes_for(
+    rate: int, layout: str, message: str
+) -> None:
+    # Issue 14, defect 12: 33 KB of FLAC that announces 60 s of 384 kHz in 8 channels, about 1.5 GB once decoded.
+    # The header is refused before any audio is decoded, in the request's probe and in the worker alike.
+    data = silent_flac(60.0 if rate == 384000 else 2.0, rate, layout)
+    assert len(data) < 64 * 1024
+
+    with pytest.raises(MediaError, match=message):
+        probe_audio(data)
+    with pytest.raises(MediaError, match=message):
+        load_audio(data)
+    with pytest.raises(MediaError, match=message):
+        probe_duration(data)
+
+
+def test_it_accepts_the_largest_rate_and_channel_count_it_allows() -> None:
+    waveform, rate = load_audio(silent_flac(2.0, 48000, "stereo"))
+
+    assert (rate, waveform.shape[0]) == (48000, 96000)
 
 
 def test_it_reads_paths_and_file_objects_without_consuming_them(tmp_path: Path) -> None:
@@ -142,14 +233,25 @@ def test_it_rejects_bytes_that_are_not_audio(data: bytes) -> None:
         load_audio(data)
 
 
-@pytest.mark.parametrize("fmt", ["wav", "flac", "mp3", "ogg"])
+@pytest.mark.parametrize("fmt", ["wav", "flac", "mp3", "ogg", "opus", "m4a"])
 def test_it_rejects_a_truncated_upload(fmt: str) -> None:
     data = encode(tone(4.0, 16000), 16000, fmt)
 
-    with pytest.raises(MediaError):
-        load_audio(data[: len(data) // 2])
-    with pytest.raises(MediaError):
-        load_audio(data[:60])
+    for cut in (data[: len(data) // 2], data[: len(data) * 9 // 10], data[:60]):
+        with pytest.raises(MediaError):
+            load_audio(cut)
+        with pytest.raises(MediaError):
+            probe_audio(cut)
+
+
+def test_an_ogg_cut_short_is_refused_although_its_last_page_looks_whole() -> None:
+    # OGG announces no length: the demuxer would call a cut file a shorter whole one. The missing
+    # end-of-stream page is what tells.
+    data = encode(tone(4.0, 16000), 16000, "ogg")
+
+    with pytest.raises(MediaError, match="truncated"):
+        load_audio(data[:-1])
+    assert load_audio(data)[0].shape[0] == 64000
 
 
 def test_it_rejects_a_wav_cut_short_whose_header_promises_more(tmp_path: Path) -> None:
@@ -190,12 +292,26 @@ def test_it_rejects_a_clip_under_half_a_second(seconds: float) -> None:
         load_audio(encode(tone(seconds, 16000), 16000, "wav"))
 
 
-def test_it_rejects_a_clip_over_a_minute() -> None:
-    data = encode(tone(61.0, 8000), 8000, "wav")
+@pytest.mark.parametrize("fmt", ["wav", "flac", "mp3"])
+def test_it_rejects_a_clip_over_a_minute(fmt: str) -> None:
+    data = encode(tone(61.0, 8000), 8000, fmt)
 
     with pytest.raises(MediaError, match="too long"):
         load_audio(data)
-    assert probe_duration(data) == pytest.approx(61.0, abs=0.01)
+    with pytest.raises(MediaError, match="too long"):
+        probe_audio(data)
+    assert probe_duration(data) == pytest.approx(61.0, abs=0.1)
+
+
+def test_it_stops_decoding_a_stream_that_runs_past_the_limit_whatever_its_header_says() -> None:
+    # A streamed WAV leaves its size open, so nothing in the header tells how long it runs.
+    data = bytearray(encode(tone(61.0, 8000), 8000, "wav"))
+    data_chunk = data.index(b"data")
+    data[4:8] = (0xFFFFFFFF).to_bytes(4, "little")
+    data[data_chunk + 4 : data_chunk + 8] = (0xFFFFFFFF).to_bytes(4, "little")
+
+    with pytest.raises(MediaError, match="too long"):
+        load_audio(bytes(data))
 
 
 def test_it_accepts_the_limits_themselves() -> None:

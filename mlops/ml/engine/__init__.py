@@ -5,18 +5,30 @@
 
 from __future__ import annotations
 
-from mlops.ml.engine.audio import MAX_DURATION_S, MIN_DURATION_S, load_audio, probe_duration
-from mlops.ml.engine.classifier import UNKNOWN, EngineSoundClassifier, SoundVerdict, SoundWindow
+from mlops.ml.engine.audio import (
+    MAX_DURATION_S,
+    MIN_DURATION_S,
+    AudioInfo,
+    encode_audio,
+    load_audio,
+    probe_audio,
+    probe_duration,
+)
+from mlops.ml.engine.classifier import UNKNOWN, Candidate, EngineSoundClassifier, SoundVerdict, SoundWindow
 from mlops.ml.engine.training import train_engine
 
 __all__ = [
     "MAX_DURATION_S",
     "MIN_DURATION_S",
     "UNKNOWN",
+    "AudioInfo",
+    "Candidate",
     "EngineSoundClassifier",
     "SoundVerdict",
     "SoundWindow",
+    "encode_audio",
     "load_audio",
+    "probe_audio",
     "probe_duration",
     "train_engine",
 ]

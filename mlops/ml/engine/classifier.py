@@ -9,12 +9,15 @@ from typing import Any
 
 import torch
 
-from mlops.ml.engine.features import FeatureConfig, LogMel, split_windows, to_model_rate
+from mlops.ml.engine.features import FeatureConfig, LogMel, split_windows, to_model_rate, vote_weights
 from mlops.ml.engine.model import EngineSoundNet
+from mlops.ml.engine.stats import StatsNet
 from mlops.ml.errors import MediaError
 
 UNKNOWN = "unknown"
-CONFIG_FORMAT = 1
+# Format 1: the first CNN (engine_sound v1). Format 2 adds the statistics models and close second codes.
+CONFIG_FORMAT = 2
+SUPPORTED_FORMATS = (1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +31,25 @@ class SoundWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class Candidate:
+    """A code the clip may be, with its probability over the whole clip."""
+
+    code: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
 class SoundVerdict:
-    """The verdict for a whole clip, with the per-window timeline it was drawn from."""
+    """The verdict for a whole clip, with the per-window timeline it was drawn from.
+
+    ``candidates`` lists the codes the whole clip may be, best first: the verdict's own code (when it is not
+    "unknown") and any other code close enough to it that naming only one would be a false certainty.
+    """
 
     code: str  # a taxonomy code or "unknown"
     confidence: float
     windows: tuple[SoundWindow, ...]
+    candidates: tuple[Candidate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +59,15 @@ class Calibration:
     temperature: float = 1.0
     # A window or clip whose best engine code is less probable than this is reported as "unknown".
     threshold: float = 0.5
+    # A second code is returned beside the first when its clip probability is at least this share of the
+    # first's (and at least ``second_min``). 1.0 turns it off (format 1 models).
+    second_ratio: float = 1.0
+    second_min: float = 0.2
+    # "best": name the best code when its own probability reaches the threshold (format 1).
+    # "engine_mass": name the best code when the probability that the sound is one of the codes at all
+    # (1 - P(unknown)) reaches the threshold; whether it is a known sound and which one are separate questions,
+    # and a fault split between two close codes is still a fault (both are then returned as candidates).
+    rule: str = "best"
 
 
 class EngineSoundClassifier:
@@ -50,7 +75,7 @@ class EngineSoundClassifier:
 
     def __init__(
         self,
-        model: EngineSoundNet,
+        model: EngineSoundNet | StatsNet,
         classes: tuple[str, ...],
         features: FeatureConfig,
         calibration: Calibration,
@@ -68,7 +93,7 @@ class EngineSoundClassifier:
     def load(cls, artifact_dir: Path) -> EngineSoundClassifier:
         """Load ``config.json`` and ``weights.pt`` (a plain state_dict) from an artifact directory."""
         config = json.loads((artifact_dir / "config.json").read_text())
-        if config.get("format") != CONFIG_FORMAT:
+        if config.get("format") not in SUPPORTED_FORMATS:
             raise ValueError(f"Unsupported engine-sound config format: {config.get('format')!r}.")
         classes = tuple(config["classes"])
         model = build_model(config, len(classes))
@@ -96,7 +121,7 @@ class EngineSoundClassifier:
             raise MediaError("The recording contains invalid samples.")
         audio = to_model_rate(waveform, sample_rate, self.features)
         windows = split_windows(audio, self.features)
-        silent = windows.level_dbfs < self.features.silence_dbfs
+        silent, weights = vote_weights(windows, self.features)
         probs = torch.zeros(windows.audio.shape[0], len(self.classes))
         probs[:, self._unknown] = 1.0
         if (~silent).any():
@@ -109,12 +134,31 @@ class EngineSoundClassifier:
 
         if silent.all():
             return SoundVerdict(UNKNOWN, 1.0, tuple(timeline))
-        # Silent windows say nothing about the engine, so only audible ones vote. Windows the recorder
-        # clipped hard count for less: clipping smears energy across the spectrum.
-        weights = (1.0 - 2.0 * windows.clipped_fraction).clamp(0.25, 1.0) * (~silent).float()
-        mean = (probs * weights.unsqueeze(1)).sum(dim=0) / weights.sum()
+        # Silent windows say nothing about the engine, so only audible ones vote (see vote_weights).
+        code, confidence, candidates = self.decide_clip(probs, weights)
+        return SoundVerdict(code, confidence, tuple(timeline), candidates)
+
+    def decide_clip(self, probs: torch.Tensor, weights: torch.Tensor) -> tuple[str, float, tuple[Candidate, ...]]:
+        """The whole clip's verdict from its windows' probabilities: every audible window votes.
+
+        Training's evaluation calls this too, so the figures it reports are the rule that serves.
+        """
+        mean = (probs * weights.unsqueeze(1)).sum(dim=0) / weights.sum().clamp_min(1e-9)
         code, confidence = self._decide(mean)
-        return SoundVerdict(code, confidence, tuple(timeline))
+        return code, confidence, self._candidates(mean, code)
+
+    def _candidates(self, mean: torch.Tensor, code: str) -> tuple[Candidate, ...]:
+        engine = [(float(mean[i]), c) for i, c in enumerate(self.classes) if c != UNKNOWN]
+        engine.sort(reverse=True)
+        (best_p, best), (second_p, second) = engine[0], engine[1]
+        close = second_p >= self.calibration.second_ratio * best_p and second_p >= self.calibration.second_min
+        if code == UNKNOWN:
+            # An abstention names nothing: "unknown" is the answer, not a hint at two faults.
+            return ()
+        chosen = [Candidate(best, round(best_p, 4))]
+        if close:
+            chosen.append(Candidate(second, round(second_p, 4)))
+        return tuple(chosen)
 
     def _decide(self, p: torch.Tensor) -> tuple[str, float]:
         """Pick the best engine code, or "unknown" when it is not probable enough.
@@ -125,13 +169,25 @@ class EngineSoundClassifier:
         engine[self._unknown] = -1.0
         best = int(engine.argmax())
         best_p = float(p[best])
+        if self.calibration.rule == "engine_mass":
+            unknown_p = float(p[self._unknown])
+            if 1.0 - unknown_p >= self.calibration.threshold:
+                return self.classes[best], round(best_p, 4)
+            return UNKNOWN, round(unknown_p, 4)
         if best_p >= self.calibration.threshold and best_p >= float(p[self._unknown]):
             return self.classes[best], round(best_p, 4)
         return UNKNOWN, round(1.0 - best_p, 4)
 
 
-def build_model(config: dict[str, Any], n_classes: int) -> EngineSoundNet:
+def build_model(config: dict[str, Any], n_classes: int) -> EngineSoundNet | StatsNet:
     model_cfg = config.get("model", {})
+    if model_cfg.get("arch") == "StatsNet":
+        return StatsNet(
+            n_classes=n_classes,
+            n_mels=int(config["features"]["n_mels"]),
+            feature_set=str(model_cfg["feature_set"]),
+            hidden=int(model_cfg.get("hidden", 0)),
+        )
     return EngineSoundNet(
         n_classes=n_classes,
         channels=tuple(model_cfg.get("channels", (16, 24, 32, 64))),

@@ -60,6 +60,7 @@ class Windows:
     ends_s: tuple[float, ...]
     level_dbfs: torch.Tensor  # (n,) RMS level before normalisation
     clipped_fraction: torch.Tensor  # (n,) share of samples the recorder clipped
+    audible_fraction: torch.Tensor  # (n,) share of the window's 10 ms frames above the silence level
 
 
 def to_model_rate(waveform: torch.Tensor, sample_rate: int, cfg: FeatureConfig) -> torch.Tensor:
@@ -115,6 +116,9 @@ def split_windows(waveform: torch.Tensor, cfg: FeatureConfig) -> Windows:
         frames = torch.stack([waveform[s : s + win] for s in starts])
         spans = [(s / cfg.sample_rate, (s + win) / cfg.sample_rate) for s in starts]
     clipped = (frames.abs() >= cfg.clip_level).float().mean(dim=-1)
+    frame = max(1, cfg.sample_rate // 100)
+    usable = frames[:, : frames.shape[1] // frame * frame].reshape(frames.shape[0], -1, frame)
+    audible = (rms_dbfs(usable - usable.mean(dim=-1, keepdim=True)) >= cfg.silence_dbfs).float().mean(dim=-1)
     audio, level = condition(frames, cfg)
     return Windows(
         audio=audio,
@@ -122,7 +126,26 @@ def split_windows(waveform: torch.Tensor, cfg: FeatureConfig) -> Windows:
         ends_s=tuple(round(b, 4) for _, b in spans),
         level_dbfs=level,
         clipped_fraction=clipped,
+        audible_fraction=audible,
     )
+
+
+# A window this much sound or more is whole; one that is partly digital silence (a recording's first moments,
+# a gap) has statistics that no engine has, so it votes only when the clip has no whole window.
+WHOLE_WINDOW = 0.9
+
+
+def vote_weights(windows: Windows, cfg: FeatureConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which windows are silent (never asked), and how much each other window counts in the clip's verdict.
+
+    Windows the recorder clipped hard count for less: clipping smears energy across the spectrum.
+    """
+    silent = windows.level_dbfs < cfg.silence_dbfs
+    weights = (1.0 - 2.0 * windows.clipped_fraction).clamp(0.25, 1.0) * (~silent).float()
+    whole = windows.audible_fraction >= WHOLE_WINDOW
+    if (whole & ~silent).any():
+        weights = weights * whole.float()
+    return silent, weights
 
 
 class LogMel(nn.Module):
