@@ -16,8 +16,10 @@ from mlops.services import KIND_TO_MODEL_TYPE, MODEL_NAMES, model_register
 
 
 def default_data_dir(kind: str) -> Path | None:
-    folder = settings.BASE_DIR.parent / "shared" / "data" / ("dashboard" if kind == "dashboard" else "engine")
-    return folder if folder.is_dir() else None
+    # The dashboard trains on several folders of the data set (icons, more icons, backgrounds): its root.
+    root = settings.BASE_DIR.parent / "shared" / "data"
+    folder = root if kind == "dashboard" else root / "engine"
+    return folder if (folder / ("dashboard" if kind == "dashboard" else "")).is_dir() else None
 
 
 class ProgressBar:
