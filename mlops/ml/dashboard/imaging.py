@@ -21,6 +21,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from mlops.ml.errors import MediaError
 
 MAX_PIXELS = 40_000_000
+# PNG and WebP can only be decoded at full size (no DCT scaling): 16 MP is 64 MB decoded and a few hundred
+# ms, and no phone writes its camera photos as PNG, so a bigger one is refused from its header.
+MAX_PIXELS_FULL_DECODE = 16_000_000
 DECODE_SIDE = 1600  # the longer side of the decoded copy that detection works on
 # Pillow's JPEG opener also takes MPO, the JPEG-with-previews that many phones write.
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP")
@@ -99,10 +102,12 @@ def read_header(data: Source) -> ImageHeader:
     with _decoding(data) as image:
         width, height = image.size
         fmt = image.format or ""
-        orientation = image.getexif().get(0x0112, 1)
         if fmt == "PNG":
+            # verify() must come straight after open; a PNG's rare eXIf orientation is the worker's business.
             image.verify()
-        elif fmt in ("JPEG", "MPO"):
+            return ImageHeader(width, height, fmt)
+        orientation = image.getexif().get(0x0112, 1)
+        if fmt in ("JPEG", "MPO"):
             image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
             image.load()
         else:
@@ -124,6 +129,11 @@ def _check_riff_length(image: Image.Image) -> None:
         raise MediaError("cannot decode image: the file is damaged or cut short")
 
 
+def pixel_limit(fmt: str) -> int:
+    """The most pixels a photo in this format may have: JPEGs decode at reduced scale, others in full."""
+    return MAX_PIXELS if fmt in ("JPEG", "MPO") else MAX_PIXELS_FULL_DECODE
+
+
 class _decoding:
     """Opens an image under our limits and turns every decoder failure into a MediaError."""
 
@@ -141,8 +151,9 @@ class _decoding:
         except BaseException as exc:
             self.__exit__(type(exc), exc, exc.__traceback__)
             raise
-        if self.image.width * self.image.height > MAX_PIXELS:
-            limit = MAX_PIXELS // 1_000_000
+        cap = pixel_limit(self.image.format or "")
+        if self.image.width * self.image.height > cap:
+            limit = cap // 1_000_000
             size = f"{self.image.width}x{self.image.height}"
             self.__exit__(None, None, None)
             raise MediaError(f"image is {size}, over the {limit} megapixel limit")
