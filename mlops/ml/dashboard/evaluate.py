@@ -342,6 +342,7 @@ def holdout(
     epochs: int,
     scenes: int,
     val_scenes: int,
+    reuse: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Trains one model per source with that source left out, and evaluates it on that source's icons."""
@@ -355,17 +356,20 @@ def holdout(
             log(f"{source}: no icons, skipped")
             continue
         folder = out_dir / f"without-{source}"
-        log(f"{source}: training without its {len(icons)} icons into {folder}")
-        training.train_dashboard(
-            out_dir=folder,
-            seed=seed,
-            data_dir=data_dir,
-            epochs=epochs,
-            scenes=scenes,
-            val_scenes=val_scenes,
-            detection_scenes=0,
-            exclude_sources=frozenset({source}),
-        )
+        if reuse and _trained_as(folder, source, seed, epochs, scenes):
+            log(f"{source}: reusing the model in {folder}")
+        else:
+            log(f"{source}: training without its {len(icons)} icons into {folder}")
+            training.train_dashboard(
+                out_dir=folder,
+                seed=seed,
+                data_dir=data_dir,
+                epochs=epochs,
+                scenes=scenes,
+                val_scenes=val_scenes,
+                detection_scenes=0,
+                exclude_sources=frozenset({source}),
+            )
         recognizer = DashboardRecognizer.load(folder)
         classes = list(recognizer.config.classes)
         report = single_symbol_report(recognizer, icons)
@@ -395,6 +399,20 @@ def holdout(
         }
     summary["plan"] = {"seed": seed, "epochs": epochs, "scenes": scenes, "val_scenes": val_scenes}
     return summary
+
+
+def _trained_as(folder: Path, source: str, seed: int, epochs: int, scenes: int) -> bool:
+    """Whether folder already holds a model trained without source under this plan (so runs can be split)."""
+    try:
+        training_info = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))["training"]
+    except (OSError, KeyError, ValueError):
+        return False
+    return (folder / "weights.pt").is_file() and (
+        training_info.get("excluded_sources"),
+        training_info.get("seed"),
+        training_info.get("epochs"),
+        training_info.get("train_scenes"),
+    ) == ([source], seed, epochs, scenes)
 
 
 def _unique(templates: list[Template]) -> list[Template]:
@@ -449,6 +467,7 @@ def main(argv: list[str] | None = None) -> None:
     held.add_argument("--scenes", type=int, default=1600)
     held.add_argument("--val-scenes", type=int, default=200)
     held.add_argument("--write-metrics", type=Path, default=None, help="a model folder whose metrics.json gets them")
+    held.add_argument("--reuse", action="store_true", help="evaluate models already trained under this plan")
     held.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -465,6 +484,7 @@ def main(argv: list[str] | None = None) -> None:
             epochs=args.epochs,
             scenes=args.scenes,
             val_scenes=args.val_scenes,
+            reuse=args.reuse,
         )
         if args.write_metrics:
             write_holdout_metrics(args.write_metrics, summary)
