@@ -40,7 +40,7 @@ def test_a_tiny_file_of_a_huge_solid_png_is_refused_from_its_header(
     assert response.status_code == HTTPStatus.BAD_REQUEST
     error = response.json()["error"]
     assert error["code"] == "validation_error"
-    assert error["fields"]["image"] == ["The photo has more than 16 megapixels; please send a smaller one."]
+    assert error["fields"]["image"] == ["The photo has more than 8 megapixels; please send a smaller one."]
     assert not DiagnosticRecord.objects.exists()
     assert stored_files(private_media) == []
 

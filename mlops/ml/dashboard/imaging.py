@@ -21,9 +21,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from mlops.ml.errors import MediaError
 
 MAX_PIXELS = 40_000_000
-# PNG and WebP can only be decoded at full size (no DCT scaling): 16 MP is 64 MB decoded and a few hundred
-# ms, and no phone writes its camera photos as PNG, so a bigger one is refused from its header.
-MAX_PIXELS_FULL_DECODE = 16_000_000
+# PNG and WebP can only be decoded at full size (no DCT scaling): 16 MP costs 340 ms of CPU and 64 MB, 8 MP
+# half that (a tablet screenshot is 5.6 MP), and no phone camera writes PNG: a bigger one is refused.
+MAX_PIXELS_FULL_DECODE = 8_000_000
 DECODE_SIDE = 1600  # the longer side of the decoded copy that detection works on
 # Pillow's JPEG opener also takes MPO, the JPEG-with-previews that many phones write.
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP")
