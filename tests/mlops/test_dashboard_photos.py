@@ -323,3 +323,13 @@ def test_the_evaluation_command_has_help(capsys: pytest.CaptureFixture) -> None:
         main(["--help"])
     assert exit_.value.code == 0
     assert "holdout" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_the_header_check_leaves_an_open_upload_where_it_was(fmt: str) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 30, 30)).save(buf, format=fmt)
+    upload = io.BytesIO(buf.getvalue())
+    assert (read_header(upload).width, read_header(upload).height) == (64, 48)
+    assert upload.tell() == 0
+    assert upload.read() == buf.getvalue()

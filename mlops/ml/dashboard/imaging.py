@@ -99,6 +99,11 @@ def read_header(data: Source) -> ImageHeader:
     are checked against their CRCs, a JPEG is decoded at 1/8 scale (every byte of its entropy-coded data is
     still read, so a cut-short file fails), and a WebP's RIFF length must match the bytes present.
     """
+    if not isinstance(data, bytes | bytearray | memoryview | str | os.PathLike):
+        # Pillow's PNG verify() closes the file it reads; an upload must stay open for storing, so it reads a
+        # copy of the (compressed, at most 15 MB) bytes, and the caller's position is left as it was.
+        position = data.tell()
+        data, _ = data.read(), data.seek(position)
     with _decoding(data) as image:
         width, height = image.size
         fmt = image.format or ""
