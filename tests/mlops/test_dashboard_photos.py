@@ -310,6 +310,8 @@ def test_the_held_out_source_evaluation_trains_without_each_source(
     assert len(matrix) == len(labels)
     assert sum(map(sum, matrix)) == metrics["held_out_sources"]["pooled"]["crops"] == 6 * 8
     assert metrics["accuracy"] == round(np.trace(np.array(matrix)) / (6 * 8), 4)
+    with Image.open(model / "confusion_held_out.png") as png:
+        assert png.width > len(labels) * 10
 
 
 def test_the_nearest_template_baseline_names_an_exact_copy() -> None:

@@ -426,13 +426,17 @@ def _unique(templates: list[Template]) -> list[Template]:
 
 
 def write_holdout_metrics(model_dir: Path, summary: dict) -> None:
-    """Puts the held-out-source figures into a model's metrics.json and makes them its headline."""
+    """Puts the held-out-source figures into a model's metrics.json, makes them its headline, and draws their
+    row-normalised confusion matrix as confusion_held_out.png beside the training run's confusion.png."""
     path = model_dir / "metrics.json"
     metrics = json.loads(path.read_text(encoding="utf-8"))
     metrics["held_out_sources"] = {k: v for k, v in summary.items() if k != "pooled"} | {
         "pooled": {k: v for k, v in summary.get("pooled", {}).items() if k != "confusion"}
     }
     if "pooled" in summary:
+        confusion = summary["pooled"]["confusion"]
+        matrix = np.asarray(confusion["matrix"])
+        training.draw_confusion(matrix, confusion["labels"], model_dir / "confusion_held_out.png")
         metrics["accuracy"] = summary["pooled"]["accuracy"]
         metrics["confusion"] = summary["pooled"]["confusion"]
         metrics["headline"] = (
