@@ -238,6 +238,7 @@ def test_real_core_icons_filling_the_frame_are_recognised(recognizer: DashboardR
 
 @needs_backgrounds
 def test_a_real_cluster_with_nothing_lit_yields_nothing(recognizer: DashboardRecognizer) -> None:
+    # Training composites lamps onto these photos, so this guards against false alarms; it is not evidence.
     for path in sorted((DATA_DIR / "dashboard_backgrounds").glob("*.png")):
         assert recognizer.detect(open_photo(path)) == [], path.name
 
