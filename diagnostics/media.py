@@ -5,8 +5,8 @@ The image limits are shared with the garage photos, so they live in ``cardoc.upl
 
 from __future__ import annotations
 
-from cardoc.uploads import IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS, image_too_large
+from cardoc.uploads import IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS, exceeded_pixel_limit, image_too_large
 
 AUDIO_MAX_BYTES = 20 * 1024 * 1024
 
-__all__ = ["AUDIO_MAX_BYTES", "IMAGE_MAX_BYTES", "IMAGE_MAX_PIXELS", "image_too_large"]
+__all__ = ["AUDIO_MAX_BYTES", "IMAGE_MAX_BYTES", "IMAGE_MAX_PIXELS", "exceeded_pixel_limit", "image_too_large"]

@@ -78,8 +78,9 @@ def _checked_image(file: UploadedFile) -> MediaKind:
     if kind is None or not kind.is_image:
         raise ValidationError({"image": "The photo must be a JPEG, PNG or WebP image."})
     # The header alone tells the size, so a decompression bomb is refused before anything decodes it.
-    if media.image_too_large(_binary(file)):
-        limit = media.IMAGE_MAX_PIXELS // 1_000_000
+    over = media.exceeded_pixel_limit(_binary(file))
+    if over is not None:
+        limit = over // 1_000_000
         raise ValidationError({"image": f"The photo has more than {limit} megapixels; please send a smaller one."})
     try:
         inference.probe_image(_binary(file))

@@ -47,6 +47,8 @@ from tests.diagnostics.media_factory import (
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog", "tasks_sync")]
+# The folder load_models activates on an empty registry: the newest dashboard version.
+ACTIVE_DASHBOARD = "dashboard-v2"
 
 URL = "/api/v1/diagnostics"
 Box = tuple[int, int, int, int]
@@ -360,7 +362,7 @@ def test_an_unexpected_error_fails_without_leaking_its_details(
 ) -> None:
     """A deployed artefact that passes its checksum but that this code cannot load (its config is from a
     format we do not read) is an error on our side: the driver gets a plain message, the log the details."""
-    config_file = artefact_copy / "dashboard" / "config.json"
+    config_file = artefact_copy / ACTIVE_DASHBOARD / "config.json"
     config = json.loads(config_file.read_text())
     config_file.write_text(json.dumps({**config, "format": 99}))
     write_checksum(config_file.parent)
@@ -427,7 +429,7 @@ def test_a_tampered_artefact_is_retried_and_the_retry_completes_once_it_is_resto
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     call_command("load_models", verbosity=0)
-    weights = artefact_copy / "dashboard" / "weights.pt"
+    weights = artefact_copy / ACTIVE_DASHBOARD / "weights.pt"
     original = weights.read_bytes()
     weights.write_bytes(original + b"tampered")
     record = _queue(client_for(driver), django_capture_on_commit_callbacks, image=_photo("check_engine"))
@@ -459,7 +461,7 @@ def test_an_artefact_that_stays_tampered_fails_after_the_bounded_attempts_withou
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     call_command("load_models", verbosity=0)
-    weights = artefact_copy / "dashboard" / "weights.pt"
+    weights = artefact_copy / ACTIVE_DASHBOARD / "weights.pt"
     weights.write_bytes(weights.read_bytes() + b"tampered")
 
     with caplog.at_level(logging.ERROR, logger="mlops.inference"):

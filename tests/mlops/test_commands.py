@@ -11,12 +11,15 @@ import wave
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from PIL import Image
 
 from catalog.symbols import render_symbol
 from mlops import inference
+from mlops.artifacts import read_artifact
 from mlops.models import MLModel, ModelStatus, Prediction
+from mlops.services import artifact_version, model_deploy, model_set_traffic
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +51,14 @@ def tone_wav(path: Path, seconds: float = 2.0, frequency: float = 440.0, amplitu
     return path
 
 
+def _dashboard_versions() -> dict[str, str]:
+    return {m.version: m.status for m in MLModel.objects.filter(model_type="image_classification")}
+
+
+def _bundled_version(folder: str) -> str:
+    return artifact_version(read_artifact(Path(django_settings.ML_ARTIFACTS_DIR) / folder))
+
+
 def test_load_models_registers_and_activates_the_bundled_models_once() -> None:
     first, second = io.StringIO(), io.StringIO()
     call_command("load_models", stdout=first)
@@ -63,6 +74,40 @@ def test_load_models_registers_and_activates_the_bundled_models_once() -> None:
     assert {m.status for m in audio if m.version != "2.0.0"} == {ModelStatus.TESTING}
     assert "already registered" in second.getvalue()
     assert all(m.accuracy is not None and m.metrics for m in models)
+
+
+def test_on_an_empty_registry_the_newest_dashboard_version_becomes_active() -> None:
+    call_command("load_models", stdout=io.StringIO())
+    # v2 (trained_at in its config) is newer than the first bundled model, which stays as a testing version.
+    assert _dashboard_versions() == {"2.0.0": ModelStatus.ACTIVE, _bundled_version("dashboard"): ModelStatus.TESTING}
+
+
+def test_a_new_version_waits_as_testing_beside_the_active_one_until_staff_deploy_it(
+    tmp_path: Path, settings: pytest.FixtureRequest
+) -> None:
+    bundled = Path(settings.ML_ARTIFACTS_DIR)
+    before = tmp_path / "before"
+    before.mkdir()
+    for folder in ("dashboard", "engine_sound"):
+        shutil.copytree(bundled / folder, before / folder)
+    settings.ML_ARTIFACTS_DIR = before
+    call_command("load_models", stdout=io.StringIO())
+    old = _bundled_version("dashboard")
+    assert _dashboard_versions() == {old: ModelStatus.ACTIVE}
+
+    settings.ML_ARTIFACTS_DIR = bundled
+    out = io.StringIO()
+    call_command("load_models", stdout=out)
+    assert _dashboard_versions() == {old: ModelStatus.ACTIVE, "2.0.0": ModelStatus.TESTING}
+    assert "2.0.0: registered, testing" in out.getvalue()
+
+    # A/B: the testing version takes a share of the traffic, routed by a stable hash of the key.
+    new = MLModel.objects.get(model_type="image_classification", version="2.0.0")
+    model_set_traffic(model=new, share=1.0)
+    served = inference.analyze_dashboard(dashboard_png(tmp_path / "p.png").read_bytes(), routing_key="driver-1")
+    assert served.model.version == "2.0.0"
+    model_deploy(model=new)
+    assert _dashboard_versions() == {old: ModelStatus.DEPRECATED, "2.0.0": ModelStatus.ACTIVE}
 
 
 def test_load_models_refuses_a_tampered_artefact(tmp_path: Path, settings: pytest.FixtureRequest) -> None:
@@ -131,3 +176,37 @@ def test_every_prediction_records_the_model_that_served_it(bundled_models: None,
     assert prediction.ml_model_id == analysis.model.id
     assert prediction.top_code == "oil_pressure"
     assert prediction.latency_ms > 0
+
+
+def test_train_model_dashboard_writes_a_registered_artefact_with_its_figures(tmp_path: Path) -> None:
+    data = tmp_path / "data" / "dashboard" / "battery"
+    data.mkdir(parents=True)
+    render_symbol("battery", size=96, colour=(235, 40, 30)).save(data / "chr_battery.png")
+    out_dir = tmp_path / "dashboard-t"
+    out = io.StringIO()
+    call_command(
+        "train_model", "dashboard", "--data", str(tmp_path / "data"), "--epochs", "1", "--scenes", "30",
+        "--seed", "3", "--out", str(out_dir), "--model-version", "t1", stdout=out,
+    )  # fmt: skip
+    assert "1/1" in out.getvalue()  # the progress bar
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    labels, matrix = metrics["confusion"]["labels"], metrics["confusion"]["matrix"]
+    assert labels[0] == "background"
+    assert len(matrix) == len(labels) and all(len(row) == len(labels) for row in matrix)
+    assert 0 <= metrics["accuracy"] <= 1
+    assert metrics["training"]["real_templates"] == 1
+    config = json.loads((out_dir / "config.json").read_text())
+    assert config["version"] == "t1" and config["trained_at"]
+    with Image.open(out_dir / "confusion.png") as png:
+        assert png.width > len(labels) * 10
+    model = MLModel.objects.get(version="t1")
+    assert model.status == ModelStatus.TESTING
+    assert model.sha256 == (out_dir / "SHA256").read_text().strip()
+
+
+@pytest.mark.parametrize("command", ["train_model", "load_models"])
+def test_the_model_commands_have_help(command: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        call_command(command, "--help")
+    assert exit_.value.code == 0
+    assert "usage:" in capsys.readouterr().out

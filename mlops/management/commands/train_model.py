@@ -16,8 +16,10 @@ from mlops.services import KIND_TO_MODEL_TYPE, MODEL_NAMES, model_register
 
 
 def default_data_dir(kind: str) -> Path | None:
-    folder = settings.BASE_DIR.parent / "shared" / "data" / ("dashboard" if kind == "dashboard" else "engine")
-    return folder if folder.is_dir() else None
+    # The dashboard trains on several folders of the data set (icons, more icons, backgrounds): its root.
+    root = settings.BASE_DIR.parent / "shared" / "data"
+    folder = root if kind == "dashboard" else root / "engine"
+    return folder if (folder / ("dashboard" if kind == "dashboard" else "")).is_dir() else None
 
 
 class ProgressBar:
@@ -40,6 +42,9 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=sorted(KIND_TO_MODEL_TYPE))
         parser.add_argument("--data", type=Path, help="Real data folder (default: ../shared/data/<kind>).")
         parser.add_argument("--epochs", type=int, help="Training epochs (default: the model's own).")
+        parser.add_argument(
+            "--scenes", type=int, help="Dashboard only: synthetic training scenes (default: the model's own)."
+        )
         parser.add_argument("--seed", type=int, default=20261126)
         parser.add_argument("--out", type=Path, help="Artefact folder (default: var/models/<kind>-<time>).")
         # Not --version: BaseCommand already owns that flag (it prints Django's version).
@@ -61,10 +66,15 @@ class Command(BaseCommand):
             train_kwargs["epochs"] = options["epochs"]
 
         if kind == "dashboard":
+            if options["scenes"]:
+                train_kwargs["scenes"] = options["scenes"]
+                train_kwargs["val_scenes"] = max(10, options["scenes"] // 6)
             metrics = train_dashboard(data_dir=data_dir, **train_kwargs)
         else:
             if data_dir is None:
                 raise CommandError("The engine-sound model trains on real recordings: pass --data DIR.")
+            if options["scenes"]:
+                raise CommandError("--scenes is for the dashboard model, which trains on synthetic scenes.")
             metrics = train_engine(data_dir=data_dir, **train_kwargs)
 
         config_file = out / "config.json"

@@ -5,6 +5,10 @@ threshold brightness against the local panel level, find connected marks, and me
 symbol-sized boxes at a few merge distances, because one symbol is often several marks (the brackets of
 "(!)", the words of "RCTA OFF"). Deciding which boxes hold a symbol is the classifier's job: training and
 inference both take their crops from here, so the classifier learns exactly the boxes it will be shown.
+
+Close-ups need more: a symbol that fills the frame has no darker panel around it, and on a plain light
+background it is not brighter than anything. So two colour-agnostic proposals join the lit marks: whatever
+differs from a uniform border (the symbol on its plain background, light or dark), and the whole frame.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ _DELTA = 0.14  # how much brighter than the panel a lit pixel must be
 _MIN_VALUE = 0.3
 _WHITE_VALUE = 0.58  # an unsaturated pixel must be this bright to count as a white tell-tale
 _MIN_SATURATION = 0.35
+_COLOUR_VALUE = 0.4  # the coloured mask: at least this bright ...
+_COLOUR_SATURATION = 0.5  # ... and at least this saturated
 _MERGE_LEVELS = (0.0, 0.2, 0.45, 0.8)  # gap allowed between marks, as a share of the larger one
 _MAX_MARKS = 60
 _MIN_FILL = 0.09  # marks covering less of their box than this are lines and rings, not symbol parts
 MAX_CANDIDATES = 96
 _MIN_SIDE = 7  # working pixels
 _MAX_ASPECT = 5.0
+_BORDER_SPREAD = 28  # border pixels this close (max channel difference) to their median make a plain frame
+_FOREGROUND_DELTA = 60  # ... and pixels this far from it are the foreground of a close-up
 
 Box = tuple[float, float, float, float]
 
@@ -154,11 +162,40 @@ def _merge(boxes: np.ndarray, ratio: float) -> np.ndarray:
 
 
 def propose_working(work: Image.Image) -> np.ndarray:
-    """Candidate boxes (x0, y0, x1, y1) on the working copy."""
+    """Candidate boxes (x0, y0, x1, y1) on the working copy; the last one is always the whole frame."""
+    marks, close = propose_parts(work)
+    return np.concatenate([marks, close])
+
+
+def propose_parts(work: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes around lit marks, and the close-up boxes (the plain-border foreground, then the whole frame).
+
+    Marks come from two masks, grouped separately: lit (brighter than the panel, any colour, white
+    included) and coloured (saturated and not dark, whatever is around it). On a bright or grey panel the
+    lit mask joins a lamp to the bezel and the page around it; the coloured mask still sees the red or
+    amber lamp on its own.
+    """
     rgb = np.asarray(work if work.mode == "RGB" else work.convert("RGB"))
+    found = [_grouped(lit_mask(rgb), work), _grouped(colour_mask(rgb), work)]
+    boxes = np.unique(np.concatenate(found), axis=0)
+    boxes = _keep_symbol_sized(boxes, work)
+    # Smaller boxes first: when there are too many, the huge merged ones are the least likely symbols.
+    order = np.argsort((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), kind="stable")
+    return boxes[order[: MAX_CANDIDATES - 2]], close_up_boxes(rgb)
+
+
+def colour_mask(rgb: np.ndarray) -> np.ndarray:
+    """Saturated pixels that are not dark: the lamps of every colour but white, on any panel."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    value = np.maximum(np.maximum(r, g), b).astype(np.int16)
+    low = np.minimum(np.minimum(r, g), b).astype(np.int16)
+    return (value >= round(_COLOUR_VALUE * 255)) & ((value - low) * 100 >= round(_COLOUR_SATURATION * 100) * value)
+
+
+def _grouped(mask: np.ndarray, work: Image.Image) -> np.ndarray:
     # Labelling a 2 x 2 OR-pooled mask is four times cheaper and bridges one-pixel cracks in thin strokes,
     # for a box precision of one working pixel.
-    marks = mark_boxes(_or_pool(lit_mask(rgb)))
+    marks = mark_boxes(_or_pool(mask))
     marks[:, :4] *= 2
     marks[:, 4] *= 4
     marks[:, 2] = np.minimum(marks[:, 2], work.width)
@@ -180,7 +217,32 @@ def propose_working(work: Image.Image) -> np.ndarray:
             break
         level = _merge(level, ratio)
         found.append(level)
-    boxes = np.unique(np.concatenate(found), axis=0)
+    return np.concatenate(found)
+
+
+def close_up_boxes(rgb: np.ndarray) -> np.ndarray:
+    """The box of what differs from a plain border, if the border is plain, then the whole frame."""
+    h, w = rgb.shape[:2]
+    out: list[np.ndarray] = []
+    if min(h, w) >= 16:
+        border = np.concatenate([rgb[:2].reshape(-1, 3), rgb[-2:].reshape(-1, 3), rgb[:, :2].reshape(-1, 3),
+                                 rgb[:, -2:].reshape(-1, 3)]).astype(np.int16)  # fmt: skip
+        bg = np.median(border, axis=0)
+        if np.percentile(np.abs(border - bg).max(axis=1), 90) <= _BORDER_SPREAD:
+            diff = np.abs(rgb.astype(np.int16) - bg.astype(np.int16)).max(axis=2) >= _FOREGROUND_DELTA
+            marks = mark_boxes(_or_pool(diff))
+            marks = marks[marks[:, 4] >= 4]
+            if len(marks):
+                marks = marks[marks[:, 4] >= 0.02 * marks[0, 4]]
+                x0, y0 = marks[:, 0].min() * 2, marks[:, 1].min() * 2
+                x1, y1 = min(marks[:, 2].max() * 2, w), min(marks[:, 3].max() * 2, h)
+                if max(x1 - x0, y1 - y0) >= 0.15 * max(w, h):
+                    out.append(np.array([x0, y0, x1, y1], dtype=np.float64))
+    out.append(np.array([0.0, 0.0, w, h]))
+    return np.stack(out)
+
+
+def _keep_symbol_sized(boxes: np.ndarray, work: Image.Image) -> np.ndarray:
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     side = np.maximum(w, h)
     keep = (
@@ -188,10 +250,7 @@ def propose_working(work: Image.Image) -> np.ndarray:
         & (np.maximum(w, h) <= _MAX_ASPECT * np.maximum(np.minimum(w, h), 1))
         & ~((w >= 0.98 * work.width) & (h >= 0.98 * work.height))
     )
-    boxes = boxes[keep]
-    # Smaller boxes first: when there are too many, the huge merged ones are the least likely symbols.
-    order = np.argsort((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), kind="stable")
-    return boxes[order[:MAX_CANDIDATES]]
+    return boxes[keep]
 
 
 def crop_square(source: Image.Image, box: Box, size: int, margin: float) -> Image.Image:

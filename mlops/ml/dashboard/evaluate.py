@@ -1,12 +1,21 @@
-"""Evaluation of a trained recogniser on real icons, which training may not have seen.
+"""Evaluation of the dashboard recogniser on real material that training did not see.
 
-    python -m mlops.ml.dashboard.evaluate --model DIR --data DIR [--only FILE ...] [--negatives DIR]
-        [--json OUT]
+    python -m mlops.ml.dashboard.evaluate icons --model DIR --data DIR [--sources chr ...] [--json OUT]
+    python -m mlops.ml.dashboard.evaluate photos --model DIR --photos DIR [--json OUT]
+    python -m mlops.ml.dashboard.evaluate holdout --data DIR --out DIR [--sources ...] [--scenes N]
+        [--epochs N] [--write-metrics MODEL_DIR]
 
-Each real icon is composited as a lit symbol on a dark panel at several sizes, clean and degraded (blur and
-JPEG), and judged two ways: the classifier on the symbol's own crop (single-symbol top-1), and the whole
-recogniser on the image (its most confident detection must name the code, with IoU >= 0.5). Then several
-icons are laid out together on a cluster-sized panel, and images with nothing lit are checked to give [].
+icons: each real icon is composited as a lit symbol on a dark panel at several sizes, clean and degraded
+(blur and JPEG), and as a close-up filling a dark or a light frame, and judged two ways: the classifier on
+the symbol's own crop (single-symbol top-1), and the whole recogniser on the image (its most confident
+detection must name the code, with IoU >= 0.5). Then several icons are laid out together on a cluster-sized
+panel, and images with nothing lit are checked to give [].
+
+photos: real photos against a labels.json ({"photos": {name: {"must": [...], "optional": [...]}}}): recall
+of the must codes, and precision counting every reported code that is neither must nor optional as false.
+
+holdout: one model per real icon source, trained with that source left out and evaluated on its icons (the
+only honest figure on real icons), beside a nearest-template baseline with the same split.
 """
 
 from __future__ import annotations
@@ -15,27 +24,32 @@ import argparse
 import io
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from catalog.symbols import CORE_CODES
+from mlops.ml.dashboard import train as training
 from mlops.ml.dashboard.candidates import crops_for, working_copy
-from mlops.ml.dashboard.imaging import open_image
+from mlops.ml.dashboard.imaging import open_image, open_photo
 from mlops.ml.dashboard.recognizer import DashboardRecognizer, box_iou
-from mlops.ml.dashboard.synth import icon_rgba
+from mlops.ml.dashboard.synth import SOURCES, Template, icon_paths, icon_rgba, icon_source
 
 SIZES = (32, 64, 128)  # the icon's longer side, in pixels of a 640 x 480 photo
 PANEL = (18, 18, 22)
 
 
-def real_icons(data_dir: Path, only: set[str] | None = None) -> list[tuple[str, str, Image.Image]]:
-    root = data_dir / "dashboard" if (data_dir / "dashboard").is_dir() else data_dir
+def real_icons(
+    data_dir: Path, only: set[str] | None = None, sources: set[str] | None = None
+) -> list[tuple[str, str, Image.Image]]:
+    """(code, code/file, RGBA) of the real icons in data_dir, optionally of some files or sources only."""
     return [
         (p.parent.name, f"{p.parent.name}/{p.name}", icon_rgba(p))
-        for p in sorted(root.glob("*/*.png"))
-        if only is None or p.name in only or f"{p.parent.name}/{p.name}" in only
+        for p in icon_paths(data_dir)
+        if (only is None or p.name in only or f"{p.parent.name}/{p.name}" in only)
+        and (sources is None or icon_source(p) in sources)
     ]
 
 
@@ -105,7 +119,46 @@ def single_symbol_report(recognizer: DashboardRecognizer, icons: list[tuple[str,
                         "detections": len(found),
                     }
                 )
+        for background in ("dark", "light"):
+            rows.append(_close_up_row(recognizer, code, name, icon, background, rng))
     return summarise(rows)
+
+
+def close_up(icon: Image.Image, background: str, rng: np.random.Generator) -> tuple[Image.Image, tuple]:
+    """The icon filling most of a 480 x 400 frame, on a dark panel or a plain light one; and its box."""
+    if background == "dark":
+        photo = dark_panel((480, 400), rng)
+        return photo, place_lit(photo, icon, 300, (90, 50))
+    photo = Image.new("RGB", (480, 400), tuple(int(v) for v in rng.integers(215, 250, 3)))
+    k = 300 / max(icon.size)
+    scaled = icon.resize((max(1, round(icon.width * k)), max(1, round(icon.height * k))), Image.Resampling.LANCZOS)
+    photo.paste(scaled, (90, 50), scaled)
+    ys, xs = np.nonzero(np.asarray(scaled.getchannel("A")) > 40)
+    return photo, (90 + int(xs.min()), 50 + int(ys.min()), 90 + int(xs.max()) + 1, 50 + int(ys.max()) + 1)
+
+
+def _close_up_row(
+    recognizer: DashboardRecognizer, code: str, name: str, icon: Image.Image, background: str, rng: np.random.Generator
+) -> dict:
+    photo, box = close_up(icon, background, rng)
+    cfg = recognizer.config
+    work, scale = working_copy(photo)
+    crop = crops_for(photo, work, scale, np.asarray([box], float) / scale, cfg.input_size, cfg.crop_margin)
+    probs = recognizer.classify(crop)[0]
+    found = recognizer.detect(photo)
+    top = found[0] if found else None
+    return {
+        "code": code,
+        "file": name,
+        "height": f"close_up_{background}",
+        "degraded": False,
+        "crop_prediction": cfg.classes[int(probs.argmax())],
+        "crop_confidence": round(float(probs.max()), 3),
+        "detected": top.code if top else None,
+        # A close-up's answer is its code: the box may rightly be the whole frame.
+        "detection_iou": 1.0 if top else 0.0,
+        "detections": len(found),
+    }
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -128,9 +181,12 @@ def summarise(rows: list[dict]) -> dict:
         "core_clean": rates([r for r in core if not r["degraded"]]),
         "core_degraded": rates([r for r in core if r["degraded"]]),
         "core_by_height": {h: rates([r for r in core if r["height"] == h]) for h in SIZES},
+        "core_close_up": {bg: rates([r for r in core if r["height"] == f"close_up_{bg}"]) for bg in ("dark", "light")},
+        "all": rates(rows),
         "non_core": rates([r for r in rows if r["code"] not in CORE_CODES]),
         "per_code": {c: rates(v) for c, v in sorted(by_code.items())},
         "errors": [r for r in rows if r["crop_prediction"] != r["code"] or r["detected"] != r["code"]],
+        "rows": rows,
     }
 
 
@@ -212,25 +268,247 @@ def negatives_report(recognizer: DashboardRecognizer, extra: Path | None) -> dic
     return {"images": len(results), "with_detections": {k: v for k, v in results.items() if v}}
 
 
+# ---- real photos against their labels ----
+def photos_report(recognizer: DashboardRecognizer, photos_dir: Path) -> dict:
+    """Recall of the must lamps and precision of everything reported, per photo and overall."""
+    labels = json.loads((photos_dir / "labels.json").read_text(encoding="utf-8"))["photos"]
+    rows = []
+    tp = fn = fp = 0
+    for name, want in sorted(labels.items()):
+        found = recognizer.detect(open_photo(photos_dir / name))
+        reported = [d.code for d in found]
+        must, optional = set(want.get("must", [])), set(want.get("optional", []))
+        hits = must & set(reported)
+        false = [c for c in reported if c not in must | optional]
+        tp, fn, fp = tp + len(hits), fn + len(must - hits), fp + len(false)
+        rows.append(
+            {
+                "photo": name,
+                "must": sorted(must),
+                "found": [f"{d.code}:{d.confidence:.2f}@{list(d.box)}" for d in found],
+                "missed": sorted(must - hits),
+                "false_positives": false,
+            }
+        )
+    return {
+        "photos": len(rows),
+        "must": tp + fn,
+        "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+        # Precision over the lamps that count: hits against hits plus codes that are neither must nor optional.
+        "precision": round(tp / (tp + fp), 4) if tp + fp else None,
+        "false_positives": fp,
+        "per_photo": rows,
+    }
+
+
+# ---- the nearest-template baseline ----
+_BASELINE_SIDE = 32
+
+
+def _descriptor(rgba: Image.Image) -> np.ndarray:
+    """A symbol's ink (brightness times coverage), centred in a square, 32 x 32, zero-mean and unit-norm."""
+    side = max(rgba.size)
+    square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    square.paste(rgba, ((side - rgba.width) // 2, (side - rgba.height) // 2))
+    arr = np.asarray(square.resize((_BASELINE_SIDE, _BASELINE_SIDE), Image.Resampling.BOX)).astype(np.float32)
+    ink = arr[..., :3].max(axis=2) * arr[..., 3] / 255
+    ink -= ink.mean()
+    return (ink / max(float(np.linalg.norm(ink)), 1e-6)).ravel()
+
+
+def nearest_template_top1(test: list[tuple[str, str, Image.Image]], train: list[Template]) -> dict:
+    """Top-1 of naming each test icon by its most similar training template (cosine of the ink images)."""
+    if not test or not train:
+        return {"n": len(test), "top1": None, "core_top1": None}
+    bank = np.stack([_descriptor(t.image) for t in train])
+    codes = [t.code for t in train]
+    pred = [codes[int(np.argmax(bank @ _descriptor(icon)))] for _, _, icon in test]
+    truth = [code for code, _, _ in test]
+    core = [i for i, c in enumerate(truth) if c in CORE_CODES]
+    return {
+        "n": len(test),
+        "top1": round(float(np.mean([p == t for p, t in zip(pred, truth, strict=True)])), 4),
+        "core_top1": round(float(np.mean([pred[i] == truth[i] for i in core])), 4) if core else None,
+    }
+
+
+# ---- held-out sources ----
+def holdout(
+    *,
+    data_dir: Path,
+    out_dir: Path,
+    sources: tuple[str, ...],
+    seed: int,
+    epochs: int,
+    scenes: int,
+    val_scenes: int,
+    reuse: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Trains one model per source with that source left out, and evaluates it on that source's icons."""
+    table: dict[str, dict] = {}
+    pooled_truth: list[int] = []
+    pooled_pred: list[int] = []
+    classes: list[str] = []
+    for source in sources:
+        icons = real_icons(data_dir, sources={source})
+        if not icons:
+            log(f"{source}: no icons, skipped")
+            continue
+        folder = out_dir / f"without-{source}"
+        if reuse and _trained_as(folder, source, seed, epochs, scenes):
+            log(f"{source}: reusing the model in {folder}")
+        else:
+            log(f"{source}: training without its {len(icons)} icons into {folder}")
+            training.train_dashboard(
+                out_dir=folder,
+                seed=seed,
+                data_dir=data_dir,
+                epochs=epochs,
+                scenes=scenes,
+                val_scenes=val_scenes,
+                detection_scenes=0,
+                exclude_sources=frozenset({source}),
+            )
+        recognizer = DashboardRecognizer.load(folder)
+        classes = list(recognizer.config.classes)
+        report = single_symbol_report(recognizer, icons)
+        others = training.load_library(data_dir, frozenset({source})).templates
+        baseline = nearest_template_top1(icons, _unique(others))
+        table[source] = {
+            "icons": len(icons),
+            "model": {k: report[k] for k in ("all", "core", "core_clean", "core_degraded", "core_close_up")},
+            "baseline_nearest_template": baseline,
+            "clusters": cluster_report(recognizer, icons, 6),
+            "per_code": report["per_code"],
+        }
+        index = {c: i for i, c in enumerate(classes)}
+        for row in report["rows"]:
+            pooled_truth.append(index[row["code"]])
+            pooled_pred.append(index[row["crop_prediction"]])
+        log(f"{source}: {json.dumps({k: table[source][k] for k in ('model', 'baseline_nearest_template')})}")
+    summary: dict = {"sources": table}
+    if pooled_truth:
+        k = len(classes)
+        matrix = np.zeros((k, k), dtype=np.int64)
+        np.add.at(matrix, (np.array(pooled_truth), np.array(pooled_pred)), 1)
+        summary["pooled"] = {
+            "crops": len(pooled_truth),
+            "accuracy": round(float(np.trace(matrix) / matrix.sum()), 4),
+            "confusion": {"labels": classes, "matrix": matrix.tolist()},
+        }
+    summary["plan"] = {"seed": seed, "epochs": epochs, "scenes": scenes, "val_scenes": val_scenes}
+    return summary
+
+
+def _trained_as(folder: Path, source: str, seed: int, epochs: int, scenes: int) -> bool:
+    """Whether folder already holds a model trained without source under this plan (so runs can be split)."""
+    try:
+        training_info = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))["training"]
+    except (OSError, KeyError, ValueError):
+        return False
+    return (folder / "weights.pt").is_file() and (
+        training_info.get("excluded_sources"),
+        training_info.get("seed"),
+        training_info.get("epochs"),
+        training_info.get("train_scenes"),
+    ) == ([source], seed, epochs, scenes)
+
+
+def _unique(templates: list[Template]) -> list[Template]:
+    seen: set[str] = set()
+    out = []
+    for t in templates:
+        if t.source not in seen:
+            seen.add(t.source)
+            out.append(t)
+    return out
+
+
+def write_holdout_metrics(model_dir: Path, summary: dict) -> None:
+    """Puts the held-out-source figures into a model's metrics.json, makes them its headline, and draws their
+    row-normalised confusion matrix as confusion_held_out.png beside the training run's confusion.png."""
+    path = model_dir / "metrics.json"
+    metrics = json.loads(path.read_text(encoding="utf-8"))
+    metrics["held_out_sources"] = {k: v for k, v in summary.items() if k != "pooled"} | {
+        "pooled": {k: v for k, v in summary.get("pooled", {}).items() if k != "confusion"}
+    }
+    if "pooled" in summary:
+        confusion = summary["pooled"]["confusion"]
+        matrix = np.asarray(confusion["matrix"])
+        training.draw_confusion(matrix, confusion["labels"], model_dir / "confusion_held_out.png")
+        metrics["accuracy"] = summary["pooled"]["accuracy"]
+        metrics["confusion"] = summary["pooled"]["confusion"]
+        metrics["headline"] = (
+            "held-out sources: every real icon crop (sizes 32/64/128 px clean and degraded, close-ups on dark "
+            "and light), classified by a model trained without the icon's source"
+        )
+    path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+
+
+# ---- the command line ----
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--only", nargs="*", help="evaluate only these icon files (code/name.png or name.png)")
-    parser.add_argument("--negatives", type=Path, default=None, help="a folder of photos with no dashboard")
-    parser.add_argument("--clusters", type=int, default=12)
-    parser.add_argument("--json", type=Path, default=None)
+    commands = parser.add_subparsers(dest="command", required=True)
+    icons = commands.add_parser("icons", help="real icons composited on panels, clusters and blank images")
+    icons.add_argument("--model", type=Path, required=True)
+    icons.add_argument("--data", type=Path, required=True)
+    icons.add_argument("--only", nargs="*", help="evaluate only these icon files (code/name.png or name.png)")
+    icons.add_argument("--sources", nargs="*", choices=SOURCES, help="evaluate only the icons of these sources")
+    icons.add_argument("--negatives", type=Path, default=None, help="a folder of photos with no dashboard")
+    icons.add_argument("--clusters", type=int, default=12)
+    icons.add_argument("--json", type=Path, default=None)
+    photos = commands.add_parser("photos", help="recall and precision on labelled real photos")
+    photos.add_argument("--model", type=Path, required=True)
+    photos.add_argument("--photos", type=Path, required=True, help="a folder with the photos and labels.json")
+    photos.add_argument("--json", type=Path, default=None)
+    held = commands.add_parser("holdout", help="leave one real icon source out at a time: train and evaluate")
+    held.add_argument("--data", type=Path, required=True)
+    held.add_argument("--out", type=Path, required=True, help="where the held-out models are written")
+    held.add_argument("--sources", nargs="*", choices=SOURCES, default=list(SOURCES))
+    held.add_argument("--seed", type=int, default=0)
+    held.add_argument("--epochs", type=int, default=6)
+    held.add_argument("--scenes", type=int, default=1600)
+    held.add_argument("--val-scenes", type=int, default=200)
+    held.add_argument("--write-metrics", type=Path, default=None, help="a model folder whose metrics.json gets them")
+    held.add_argument("--reuse", action="store_true", help="evaluate models already trained under this plan")
+    held.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+
+    if args.command == "photos":
+        report = photos_report(DashboardRecognizer.load(args.model), args.photos)
+        _emit(report, args.json)
+        return
+    if args.command == "holdout":
+        summary = holdout(
+            data_dir=args.data,
+            out_dir=args.out,
+            sources=tuple(args.sources),
+            seed=args.seed,
+            epochs=args.epochs,
+            scenes=args.scenes,
+            val_scenes=args.val_scenes,
+            reuse=args.reuse,
+        )
+        if args.write_metrics:
+            write_holdout_metrics(args.write_metrics, summary)
+        if args.json:
+            args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        brief = {
+            s: {k: v[k] for k in ("icons", "model", "baseline_nearest_template")} for s, v in summary["sources"].items()
+        }
+        print(json.dumps({"sources": brief, "pooled_accuracy": summary.get("pooled", {}).get("accuracy")}, indent=2))
+        return
     recognizer = DashboardRecognizer.load(args.model)
-    icons = real_icons(args.data, set(args.only) if args.only else None)
+    chosen = real_icons(args.data, set(args.only) if args.only else None, set(args.sources) if args.sources else None)
     report = {
-        "single_symbol": single_symbol_report(recognizer, icons),
-        "clusters": cluster_report(recognizer, icons, args.clusters),
+        "single_symbol": single_symbol_report(recognizer, chosen),
+        "clusters": cluster_report(recognizer, chosen, args.clusters),
         "negatives": negatives_report(recognizer, args.negatives),
     }
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    brief = {k: v for k, v in report["single_symbol"].items() if k not in ("errors", "per_code")}
+    brief = {k: v for k, v in report["single_symbol"].items() if k not in ("errors", "per_code", "rows")}
     print(
         json.dumps(
             {"single_symbol": brief, "clusters": report["clusters"], "negatives": report["negatives"]},
@@ -240,6 +518,12 @@ def main(argv: list[str] | None = None) -> None:
     print("per code:", json.dumps(report["single_symbol"]["per_code"]))
     for e in report["single_symbol"]["errors"]:
         print("  miss", json.dumps(e))
+
+
+def _emit(report: dict, path: Path | None) -> None:
+    if path:
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

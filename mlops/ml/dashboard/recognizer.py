@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from mlops.ml.dashboard.candidates import crops_for, propose_working, working_copy
+from mlops.ml.dashboard.imaging import Photo
 from mlops.ml.dashboard.model import BACKGROUND, SymbolNet
 
 CONFIG_FORMAT = 1
@@ -94,23 +95,33 @@ class DashboardRecognizer:
             logits = self.model(self.tensor(crops))
             return torch.softmax(logits / self.config.temperature, dim=1).numpy()
 
-    def detect(self, image: Image.Image) -> list[LightDetection]:
-        """The lit tell-tales on image, most confident first; [] when nothing is confidently a tell-tale."""
+    def detect(self, image: Image.Image | Photo) -> list[LightDetection]:
+        """The lit tell-tales on image, most confident first; [] when nothing is confidently a tell-tale.
+
+        A Photo (a reduced decode) gives boxes in the pixels of the original it stands for.
+        """
+        if isinstance(image, Photo):
+            original, image = image.original_size, image.image
+        else:
+            original = image.size
         image = image.convert("RGB") if image.mode != "RGB" else image
         work, scale = working_copy(image)
         boxes = propose_working(work)
-        if len(boxes) == 0:
-            return []
         crops = crops_for(image, work, scale, boxes, self.config.input_size, self.config.crop_margin)
         probs = self.classify(crops)
         cls = probs.argmax(axis=1)
         conf = probs[np.arange(len(cls)), cls]
         keep = (cls != 0) & (conf >= self.config.threshold)
+        to_original = scale * original[0] / image.width
         found = [
-            LightDetection(self.config.classes[c], float(p), _clip(b * scale, image.size))
-            for b, c, p in zip(boxes[keep], cls[keep], conf[keep], strict=True)
+            LightDetection(self.config.classes[c], float(p), _clip(b * to_original, original))
+            for b, c, p in zip(boxes[:-1][keep[:-1]], cls[:-1][keep[:-1]], conf[:-1][keep[:-1]], strict=True)
         ]
-        return suppress_overlaps(found, self.config.nms_iou)
+        found = suppress_overlaps(found, self.config.nms_iou)
+        if not found and keep[-1]:
+            # The whole frame is a close-up's last resort: one symbol too big or too plain to stand out.
+            found = [LightDetection(self.config.classes[cls[-1]], float(conf[-1]), (0, 0, *original))]
+        return found
 
 
 def _clip(box: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int]:

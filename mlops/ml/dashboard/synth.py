@@ -46,6 +46,27 @@ _PALETTES: dict[str, dict[str, float]] = {
 _PALETTES["high_beam"] = {"blue": 1.0}
 _PALETTES["coolant_cold"] = {"blue": 0.85, "green": 0.15}
 _PALETTES["low_outside_temp"] = {"white": 0.5, "amber": 0.35, "blue": 0.15}
+# The fuel pump, thermometer and battery also sit, unlit or white, beside the fuel, temperature and voltage
+# gauges. Those are not warnings, so a white one is a decoy (background), never a lit tell-tale.
+GAUGE_ICON_CODES = ("low_fuel", "coolant_temp", "battery", "oil_pressure")
+for _code in GAUGE_ICON_CODES:
+    _PALETTES[_code] = {k: v for k, v in _PALETTES[_code].items() if k != "white"} or {"red": 1.0}
+
+# Lamps that are words. Each phrase is one tell-tale (lines stacked), named by the code it stands for.
+WORD_LAMPS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "brake": (("BRAKE",), ("BRAKE", "PARK")),
+    "tpms": (("TPMS",), ("TIRE", "PRESSURE")),
+    "check_engine": (("CHECK", "ENGINE"), ("CHECK ENGINE",), ("SERVICE", "ENGINE", "SOON"), ("SERVICE ENGINE SOON",)),
+    "traction_control": (("VSA",), ("ESP",), ("ESC",)),
+    "traction_control_off": (("VSA", "OFF"), ("ESP OFF",), ("TCS OFF",)),
+    "abs": (("ABS",),),
+    "airbag": (("SRS",), ("AIRBAG",)),
+    "oil_pressure": (("OIL",),),
+    "power_steering": (("EPS",),),
+    "service_due": (("SERVICE",),),
+    "parking_brake": (("PARK",),),
+}
+SOURCES = ("chr", "sign", "skafos", "gen")  # the real icon sets, by file-name prefix
 
 _CLUTTER_TEXT = (
     "0", "20", "40", "60", "80", "100", "120", "140", "160", "180", "220", "1", "2", "3", "4", "5", "6", "7",
@@ -69,6 +90,7 @@ class Scene:
     image: Image.Image
     boxes: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
     ignore: list[tuple[int, int, int, int]] = field(default_factory=list)  # symbols cut by the frame
+    decoys: list[tuple[int, int, int, int]] = field(default_factory=list)  # white gauge icons: background
 
 
 def drawn_templates() -> list[Template]:
@@ -83,16 +105,77 @@ def drawn_templates() -> list[Template]:
     return out
 
 
-def real_templates(data_dir: Path) -> list[Template]:
-    """The icons in data_dir/dashboard/<code>/*.png (or data_dir/<code>/*.png), for codes we know."""
-    root = data_dir / "dashboard" if (data_dir / "dashboard").is_dir() else data_dir
+def word_templates() -> list[Template]:
+    """The word lamps, in the stroke font and in a sans, at two weights each."""
     out = []
-    for path in sorted(root.glob("*/*.png")):
-        code = path.parent.name
-        if code not in STANDARD_COLOURS:
-            continue
-        out.append(Template(code, _fit(icon_rgba(path)), f"real:{code}/{path.name}", recolour=False))
+    for code, phrases in WORD_LAMPS.items():
+        for lines in phrases:
+            for sans in (False, True):
+                for weight in (0.8, 1.4):
+                    masks = [render_text_mask(line, height=40, weight=weight, sans=sans) for line in lines]
+                    gap = 10
+                    width = max(m.width for m in masks)
+                    stack = Image.new("L", (width, sum(m.height for m in masks) + gap * (len(masks) - 1)), 0)
+                    y = 0
+                    for m in masks:
+                        stack.paste(m, ((width - m.width) // 2, y))
+                        y += m.height + gap
+                    image = Image.new("RGBA", stack.size, (255, 255, 255, 0))
+                    image.putalpha(stack)
+                    name = " / ".join(lines)
+                    out.append(Template(code, _fit(image), f"word:{code}:{name}:{sans}:{weight}", recolour=True))
     return out
+
+
+def decoy_templates() -> list[Template]:
+    """Gauge icons (fuel pump, thermometer, battery, oil can) that a white-lit gauge shows beside its scale."""
+    return [t for t in drawn_templates() if t.code in GAUGE_ICON_CODES]
+
+
+def icon_folders(data_dir: Path) -> list[Path]:
+    """Where a data folder keeps its real icons: dashboard/ and dashboard_more/, or its own <code>/ folders."""
+    found = [data_dir / name for name in ("dashboard", "dashboard_more") if (data_dir / name).is_dir()]
+    return found or [data_dir]
+
+
+def icon_source(path: Path) -> str:
+    """The source of a real icon: its file-name prefix (chr_abs.png comes from chr)."""
+    return path.name.split("_", 1)[0]
+
+
+def icon_paths(data_dir: Path, *, exclude: frozenset[str] = frozenset()) -> list[Path]:
+    paths = [p for root in icon_folders(data_dir) for p in sorted(root.glob("*/*.png"))]
+    return [p for p in paths if p.parent.name in STANDARD_COLOURS and icon_source(p) not in exclude]
+
+
+def real_templates(data_dir: Path, *, exclude: frozenset[str] = frozenset()) -> list[Template]:
+    """The real icons of data_dir for codes we know, leaving out the sources in exclude."""
+    return [
+        Template(p.parent.name, _fit(icon_rgba(p)), f"real:{p.parent.name}/{p.name}", recolour=False)
+        for p in icon_paths(data_dir, exclude=exclude)
+    ]
+
+
+def real_backgrounds(data_dir: Path) -> list[np.ndarray]:
+    """Photos of clusters with nothing lit (data_dir/dashboard_backgrounds), as float RGB arrays."""
+    folder = data_dir / "dashboard_backgrounds"
+    out = []
+    for path in sorted(folder.glob("*.png")) if folder.is_dir() else []:
+        with Image.open(path) as raw:
+            rgba = raw.convert("RGBA")
+        flat = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        flat.alpha_composite(rgba)
+        out.append(np.asarray(flat.convert("RGB")).astype(np.float32) / 255)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """Everything scenes are drawn from."""
+
+    templates: list[Template]
+    decoys: list[Template] = field(default_factory=list)
+    backgrounds: list[np.ndarray] = field(default_factory=list)
 
 
 def icon_rgba(path: Path) -> Image.Image:
@@ -453,20 +536,112 @@ def _scene_size(rng: np.random.Generator) -> tuple[int, int]:
     return (long, short) if rng.random() < 0.8 else (short, long)
 
 
-def dashboard_scene(rng: np.random.Generator, templates: list[Template]) -> Scene:
+def _real_panel(rng: np.random.Generator, backgrounds: list[np.ndarray], w: int, h: int) -> np.ndarray:
+    """A random view of a real cluster photo with nothing lit, scaled to w x h and re-exposed."""
+    source = backgrounds[rng.integers(len(backgrounds))]
+    sh, sw = source.shape[:2]
+    k = rng.uniform(0.45, 1.0)
+    cw, ch = max(8, int(sw * k)), max(8, int(sw * k * h / w))
+    if ch > sh:
+        ch, cw = sh, max(8, int(sh * w / h))
+    x, y = int(rng.integers(0, sw - cw + 1)), int(rng.integers(0, sh - ch + 1))
+    view = Image.fromarray((source[y : y + ch, x : x + cw] * 255).astype(np.uint8), "RGB")
+    if rng.random() < 0.5:
+        view = view.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    arr = np.asarray(view.resize((w, h), Image.Resampling.BILINEAR)).astype(np.float32) / 255
+    return np.clip(arr * rng.uniform(0.5, 1.2) * rng.uniform(0.9, 1.1, 3).astype(np.float32), 0, 1)
+
+
+def _place_decoys(
+    rng: np.random.Generator, canvas: np.ndarray, decoys: list[Template], count: int
+) -> list[tuple[int, int, int, int]]:
+    """White or pale gauge icons beside where a gauge would be: not warnings, so never labelled."""
+    h, w = canvas.shape[:2]
+    boxes = []
+    for _ in range(count):
+        t = decoys[rng.integers(len(decoys))]
+        size = math.exp(rng.uniform(math.log(12), math.log(max(13.0, 0.16 * min(w, h)))))
+        img = t.image.resize(
+            (max(4, round(size * t.image.width / t.image.height)), max(4, round(size))), Image.Resampling.LANCZOS
+        )
+        alpha = np.asarray(img.getchannel("A")).astype(np.float32) / 255
+        sh, sw = alpha.shape
+        if sw >= w - 2 or sh >= h - 2:
+            continue
+        x, y = int(rng.integers(0, w - sw)), int(rng.integers(0, h - sh))
+        pale = np.array([1.0, 1.0, 1.0], np.float32) * rng.uniform(0.55, 1.0)
+        if rng.random() < 0.3:  # gauges lit in the cluster's backlight tint
+            pale = pale * rng.uniform(0.75, 1.0, 3).astype(np.float32)
+        region = canvas[y : y + sh, x : x + sw]
+        region[:] = region * (1 - alpha[..., None]) + pale * alpha[..., None]
+        boxes.append((x, y, x + sw, y + sh))
+    return boxes
+
+
+def dashboard_scene(rng: np.random.Generator, library: Library) -> Scene:
     w, h = _scene_size(rng)
-    canvas = _panel(rng, w, h)
-    busy = _clutter(rng, canvas, int(rng.integers(0, 9))) if rng.random() < 0.85 else np.zeros((h, w), bool)
+    real = bool(library.backgrounds) and rng.random() < 0.35
+    canvas = _real_panel(rng, library.backgrounds, w, h) if real else _panel(rng, w, h)
+    clutter = int(rng.integers(0, 4 if real else 9))
+    busy = _clutter(rng, canvas, clutter) if rng.random() < 0.85 else np.zeros((h, w), bool)
     labels = np.zeros((h, w), np.uint8)
     close_up = rng.random() < 0.3
     count = int(rng.integers(1, 4)) if close_up else int(rng.integers(0, 9))
-    codes = _place_symbols(rng, canvas, labels, busy, templates, count, close_up)
+    decoys: list[tuple[int, int, int, int]] = []
+    if library.decoys and not close_up and rng.random() < 0.4:
+        decoys = _place_decoys(rng, canvas, library.decoys, int(rng.integers(1, 4)))
+        for x0, y0, x1, y1 in decoys:
+            busy[y0:y1, x0:x1] = True
+    codes = _place_symbols(rng, canvas, labels, busy, library.templates, count, close_up)
     image = _degrade(rng, canvas)
     label_img = Image.fromarray(labels, "L")
-    if rng.random() < 0.5:
+    warped = rng.random() < 0.5
+    if warped:
         image, label_img = _warp(rng, image, label_img)
     image = _blur_and_compress(rng, image)
-    return _scene_with_boxes(image, np.asarray(label_img), codes, labels)
+    scene = _scene_with_boxes(image, np.asarray(label_img), codes, labels)
+    if not warped:  # after a warp their boxes are not known exactly: they only ever appear unwarped
+        scene.decoys = decoys
+    return scene
+
+
+def plain_close_up(rng: np.random.Generator, library: Library) -> Scene:
+    """One symbol filling most of the frame on a plain dark or light background, as drivers zoom in."""
+    w, h = _scene_size(rng)
+    light = rng.random() < 0.4
+    if light:
+        base = rng.uniform(0.7, 1.0) * rng.uniform(0.9, 1.0, 3)
+    else:
+        base = rng.uniform(0.0, 0.2) * rng.uniform(0.7, 1.0, 3)
+    canvas = np.full((h, w, 3), base, np.float32)
+    canvas += (_smooth_noise(rng, w, h, int(rng.integers(2, 6))) - 0.5) * rng.uniform(0, 0.1)
+    template = library.templates[rng.integers(len(library.templates))]
+    s = min(w, h)
+    rgb, alpha = _symbol_layer(rng, template, rng.uniform(0.45, 0.92) * s)
+    if light and rng.random() < 0.25:  # printed in dark ink
+        rgb = np.broadcast_to(np.float32(rng.uniform(0.05, 0.3)), rgb.shape).copy()
+    sh, sw = alpha.shape
+    if sw > w - 2 or sh > h - 2:
+        k = min((w - 2) / sw, (h - 2) / sh)
+        layer = Image.fromarray(np.dstack([rgb * 255, alpha * 255]).astype(np.uint8), "RGBA")
+        layer = layer.resize((max(4, int(sw * k)), max(4, int(sh * k))), Image.Resampling.BILINEAR)
+        arr = np.asarray(layer).astype(np.float32) / 255
+        rgb, alpha = arr[..., :3], arr[..., 3]
+        sh, sw = alpha.shape
+    x = int(rng.integers(0, w - sw + 1))
+    y = int(rng.integers(0, h - sh + 1))
+    if not light and rng.random() < 0.6:
+        _add_glow(canvas, alpha, rgb, (x, y), rng.uniform(1, 1 + sh / 10), rng.uniform(0.2, 0.6))
+    region = canvas[y : y + sh, x : x + sw]
+    region[:] = region * (1 - alpha[..., None]) + rgb * alpha[..., None]
+    labels = np.zeros((h, w), np.uint8)
+    labels[y : y + sh, x : x + sw][alpha > 0.35] = 1
+    image = _degrade(rng, np.clip(canvas, 0, 1))
+    label_img = Image.fromarray(labels, "L")
+    if rng.random() < 0.4:
+        image, label_img = _warp(rng, image, label_img)
+    image = _blur_and_compress(rng, image)
+    return _scene_with_boxes(image, np.asarray(label_img), [template.code], labels)
 
 
 def _scene_with_boxes(image: Image.Image, warped: np.ndarray, codes: list[str], original: np.ndarray) -> Scene:
@@ -541,11 +716,25 @@ def negative_scene(rng: np.random.Generator) -> Scene:
     return Scene(image)
 
 
-def make_scene(seed: tuple[int, ...], templates: list[Template], negative_share: float = 0.15) -> Scene:
+def unlit_cluster(rng: np.random.Generator, library: Library) -> Scene:
+    """A real cluster with nothing lit but its gauges, digits and perhaps white gauge icons: no detection."""
+    w, h = _scene_size(rng)
+    canvas = _real_panel(rng, library.backgrounds, w, h)
+    decoys = _place_decoys(rng, canvas, library.decoys, int(rng.integers(0, 3))) if library.decoys else []
+    image = _blur_and_compress(rng, _degrade(rng, canvas))
+    return Scene(image, decoys=decoys)
+
+
+def make_scene(seed: tuple[int, ...], library: Library, negative_share: float = 0.15) -> Scene:
     rng = np.random.default_rng(seed)
-    if rng.random() < negative_share:
+    roll = rng.random()
+    if roll < negative_share:
+        if library.backgrounds and rng.random() < 0.4:
+            return unlit_cluster(rng, library)
         return negative_scene(rng)
-    return dashboard_scene(rng, templates)
+    if roll < negative_share + 0.12:
+        return plain_close_up(rng, library)
+    return dashboard_scene(rng, library)
 
 
 def core_weighted(templates: list[Template]) -> list[Template]:
