@@ -41,9 +41,8 @@ from PIL import Image, ImageFilter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from samples import idle_hum_wav  # noqa: E402
-
 from catalog.symbols import COLOUR_RGB, STANDARD_COLOURS, render_symbol  # noqa: E402 - Pillow only, no Django set-up needed
+from samples import idle_hum_wav  # noqa: E402
 
 BENCH_DIR = ROOT / "var" / "bench"
 ENGINE_DATA = Path("/work/shared/data/engine")
