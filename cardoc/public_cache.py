@@ -86,7 +86,7 @@ class PublicCachedReadMixin:
 
     permission_classes = [AllowAny]
     content_scope: str = ContentScope.CATALOG
-    cached_actions: frozenset[str] = frozenset({"list", "retrieve"})
+    cached_actions: frozenset[str] = frozenset({"list"})
     action_map: dict[str, str]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -102,10 +102,6 @@ class PublicCachedReadMixin:
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         parent = super().list  # type: ignore[misc]
-        return self._cached(request, lambda: parent(request, *args, **kwargs))
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        parent = super().retrieve  # type: ignore[misc]
         return self._cached(request, lambda: parent(request, *args, **kwargs))
 
     def _cached(self, request: Request, render: Callable[[], Response]) -> HttpResponseBase:
@@ -132,3 +128,14 @@ def watch_public_content(*models: str) -> None:
         post_save.connect(content_changed, sender=model, dispatch_uid=f"public-content-save-{model}")
         post_delete.connect(content_changed, sender=model, dispatch_uid=f"public-content-delete-{model}")
         m2m_changed.connect(content_changed, sender=model, dispatch_uid=f"public-content-links-{model}")
+
+
+class PublicCachedDetailMixin(PublicCachedReadMixin):
+    """The same for a viewset whose details are cached too. Apart, because DRF routes an action for every
+    method a viewset has: a ``retrieve`` here on a list-only viewset would route to nothing."""
+
+    cached_actions: frozenset[str] = frozenset({"list", "retrieve"})
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        parent = super().retrieve  # type: ignore[misc]
+        return self._cached(request, lambda: parent(request, *args, **kwargs))

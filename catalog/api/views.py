@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
-from cardoc.public_cache import PublicCachedReadMixin
+from cardoc.public_cache import PublicCachedDetailMixin
 from cardoc.serializers import error_responses
 from catalog.api.serializers import (
     EngineSoundDetailSerializer,
@@ -27,7 +27,7 @@ from catalog.models import EngineSound, WarningLight
         responses={200: WarningLightDetailSerializer, **error_responses(404)},
     ),
 )
-class WarningLightViewSet(PublicCachedReadMixin, viewsets.ReadOnlyModelViewSet):
+class WarningLightViewSet(PublicCachedDetailMixin, viewsets.ReadOnlyModelViewSet):
     """The dashboard warning lights: what each means, how urgent it is, causes and repairs."""
 
     queryset = WarningLight.objects.all()
@@ -52,7 +52,7 @@ class WarningLightViewSet(PublicCachedReadMixin, viewsets.ReadOnlyModelViewSet):
         responses={200: EngineSoundDetailSerializer, **error_responses(404)},
     ),
 )
-class EngineSoundViewSet(PublicCachedReadMixin, viewsets.ReadOnlyModelViewSet):
+class EngineSoundViewSet(PublicCachedDetailMixin, viewsets.ReadOnlyModelViewSet):
     """The engine and drivetrain sounds the audio model recognises: causes, urgency and repairs."""
 
     queryset = EngineSound.objects.all()

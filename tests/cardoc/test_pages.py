@@ -60,7 +60,9 @@ def test_an_unknown_api_path_answers_the_json_error_shape(client: Client, path: 
     assert error["fields"] == {}
 
 
-def test_an_unknown_api_path_answers_json_for_every_method(client: Client) -> None:
+def test_an_unknown_api_path_answers_json_for_every_method() -> None:
+    # CSRF checks on, as a real server has them: an API client sends no CSRF token.
+    client = Client(enforce_csrf_checks=True)
     for method in ("post", "put", "patch", "delete"):
         response = getattr(client, method)("/api/v1/no-such-thing", data={}, content_type="application/json")
         assert response.status_code == HTTPStatus.NOT_FOUND

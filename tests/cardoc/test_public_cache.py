@@ -150,3 +150,10 @@ def test_each_language_gets_its_own_page(api_client: APIClient, content: None) -
     french = api_client.get(LIGHTS, HTTP_ACCEPT_LANGUAGE="fr-CM,fr;q=0.9")
     assert english["Content-Language"] == "en"
     assert french["Content-Language"] == "fr"
+
+
+def test_a_list_only_catalog_gets_no_detail_route(api_client: APIClient, content: None) -> None:
+    service = Service.objects.get()
+    response = api_client.get(f"/api/v1/services/{service.pk}")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["error"]["code"] == "not_found"

@@ -25,8 +25,7 @@ from tutorials.services import tutorial_record_view
 class TutorialViewSet(PublicCachedReadMixin, viewsets.ReadOnlyModelViewSet):
     """How-to videos for the warning lights and engine sounds, chosen by staff."""
 
-    # A tutorial's detail counts a view, so only the list is served from the cache.
-    cached_actions = frozenset({"list"})
+    # A tutorial's detail counts a view, so only the list is served from the cache (the mixin's default).
 
     serializer_class = TutorialSerializer
     filterset_class = TutorialFilter
