@@ -20,11 +20,11 @@ from catalog.models import EngineSound, WarningLight
 @extend_schema_view(
     list=extend_schema(
         summary="List or search the warning lights",
-        responses={200: WarningLightSerializer, **error_responses(400)},
+        responses={200: WarningLightSerializer, **error_responses(400, 401)},
     ),
     retrieve=extend_schema(
         summary="One warning light, with the tutorials that explain it",
-        responses={200: WarningLightDetailSerializer, **error_responses(404)},
+        responses={200: WarningLightDetailSerializer, **error_responses(401, 404)},
     ),
 )
 class WarningLightViewSet(PublicCachedDetailMixin, viewsets.ReadOnlyModelViewSet):
@@ -45,11 +45,11 @@ class WarningLightViewSet(PublicCachedDetailMixin, viewsets.ReadOnlyModelViewSet
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List or search the engine sounds", responses={200: EngineSoundSerializer, **error_responses(400)}
+        summary="List or search the engine sounds", responses={200: EngineSoundSerializer, **error_responses(400, 401)}
     ),
     retrieve=extend_schema(
         summary="One engine sound, with the tutorials that explain it",
-        responses={200: EngineSoundDetailSerializer, **error_responses(404)},
+        responses={200: EngineSoundDetailSerializer, **error_responses(401, 404)},
     ),
 )
 class EngineSoundViewSet(PublicCachedDetailMixin, viewsets.ReadOnlyModelViewSet):

@@ -48,7 +48,8 @@ def reviews_for_reading() -> QuerySet[Review]:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The service catalog", responses={200: ServiceSerializer, **error_responses(400)}),
+    # Public, but a bad token is still refused (401).
+    list=extend_schema(summary="The service catalog", responses={200: ServiceSerializer, **error_responses(400, 401)}),
 )
 class ServiceViewSet(PublicCachedReadMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The kinds of jobs garages do, with their usual price range."""

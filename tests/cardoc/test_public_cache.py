@@ -157,3 +157,9 @@ def test_a_list_only_catalog_gets_no_detail_route(api_client: APIClient, content
     response = api_client.get(f"/api/v1/services/{service.pk}")
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_the_schema_says_a_bad_token_is_still_a_401(api_client: APIClient) -> None:
+    schema = api_client.get("/api/schema/?format=json").json()
+    for path in ("/api/v1/warning-lights", "/api/v1/tutorials", "/api/v1/services"):
+        assert "401" in schema["paths"][path]["get"]["responses"], path

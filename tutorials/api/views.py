@@ -16,10 +16,10 @@ from tutorials.services import tutorial_record_view
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the tutorials", responses={200: TutorialSerializer, **error_responses(400)}),
+    list=extend_schema(summary="List the tutorials", responses={200: TutorialSerializer, **error_responses(400, 401)}),
     retrieve=extend_schema(
         summary="One tutorial; each call counts one view",
-        responses={200: TutorialSerializer, **error_responses(404)},
+        responses={200: TutorialSerializer, **error_responses(401, 404)},
     ),
 )
 class TutorialViewSet(PublicCachedReadMixin, viewsets.ReadOnlyModelViewSet):
