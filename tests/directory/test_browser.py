@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -67,6 +68,17 @@ def page(allow_sync_orm_in_playwright: None) -> Iterator[Any]:
 
 # The live server speaks plain HTTP, so cookies must not be HTTPS-only whatever DEBUG says.
 @override_settings(SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False, SECURE_SSL_REDIRECT=False)
+def _wait_until_loaded(page: Any, selector: str, timeout_s: float = 5.0) -> None:
+    """Wait for an image to finish loading, polled from here: the pages' CSP forbids the string evaluation
+    that Playwright's wait_for_function runs inside the page."""
+    image = page.locator(selector)
+    deadline = time.monotonic() + timeout_s
+    while not image.evaluate("img => img.complete"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector} did not load within {timeout_s} s")
+        page.wait_for_timeout(100)
+
+
 def test_a_mechanic_logs_in_and_edits_phone_and_price(live_server: Any, page: Any) -> None:
     owner = make_user("garage.owner@example.com", role=Role.MECHANIC)
     oil = Service.objects.create(name="Oil change", category="maintenance", cost_min=10000, cost_max=40000)
@@ -218,14 +230,14 @@ def test_a_garage_replies_adds_a_photo_answers_a_quote_and_claims_a_listing(
     page.wait_for_selector("text=Your photo has been added.")
     # The thumbnail was made by the task once the upload committed; the browser fetched it publicly.
     page.locator(".photo img").wait_for()
-    page.wait_for_function("document.querySelector('.photo img').complete", timeout=5000)
+    _wait_until_loaded(page, ".photo img")
     assert page.evaluate("document.querySelector('.photo img').naturalWidth") == 480
     shoot(page, "05-photos")
 
     page.click("nav.site-nav >> text=Quote requests")
     page.click(f"#quote-{quote.pk} a")
     page.wait_for_selector("text=What the diagnosis found")
-    page.wait_for_function("document.querySelector('.quote-photo').complete", timeout=5000)
+    _wait_until_loaded(page, ".quote-photo")
     assert page.evaluate("document.querySelector('.quote-photo').naturalWidth") == 96
     assert page.is_visible("text=Toyota Corolla (2018)")
     page.fill("#id_price", "85000")
