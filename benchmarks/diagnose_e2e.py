@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from catalog.symbols import COLOUR_RGB, STANDARD_COLOURS, render_symbol  # noqa: E402 - Pillow only, no Django set-up needed
-from samples import idle_hum_wav  # noqa: E402
+from samples.make_samples import idle_hum_wav  # noqa: E402 - the README sample's own generator
 
 BENCH_DIR = ROOT / "var" / "bench"
 ENGINE_DATA = Path("/work/shared/data/engine")
