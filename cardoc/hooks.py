@@ -72,3 +72,15 @@ content_seeders: Hook[ContentSeeder] = Hook("content_seeders")
 # anything heavy into the web process (no torch).
 ReadinessCheck = Callable[[], "Check"]
 readiness_checks: Hook[ReadinessCheck] = Hook("readiness_checks")
+
+# A diagnostic's analysis has just ended, completed or failed (the inbox tells the driver). Called inside
+# the transaction that stores the outcome, so the message commits with it or not at all:
+# (*, record: DiagnosticRecord) -> None.
+DiagnosticFinished = Callable[..., None]
+diagnostic_finished: Hook[DiagnosticFinished] = Hook("diagnostic_finished")
+
+# What drivers' feedback says about model versions, for the registry (mlops sits below diagnostics):
+# (*, model_ids: list[UUID]) -> {model_id: {"reviewed", "confirmed", "rejected", "corrected", "precision",
+# "by_code": [{"code", "reviewed", "confirmed", "rejected", "corrected", "precision"}, ...]}}.
+FeedbackFigures = Callable[..., "Mapping[Any, Mapping[str, Any]]"]
+model_feedback_figures: Hook[FeedbackFigures] = Hook("model_feedback_figures")

@@ -12,6 +12,8 @@ class DiagnosticsConfig(AppConfig):
 
     def ready(self) -> None:
         hooks.user_erasers.register("diagnostics.services.user_diagnostics_erase")
+        # The registry (mlops, below us) shows drivers' verdicts as each model's live precision.
+        hooks.model_feedback_figures.register("diagnostics.overview.feedback_figures")
         from django.db.models.signals import post_delete
 
         from diagnostics.models import DiagnosticRecord

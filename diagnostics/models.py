@@ -58,7 +58,10 @@ class DiagnosticQuerySet(models.QuerySet["DiagnosticRecord"]):
             models.Prefetch(
                 "result__detections",
                 queryset=Detection.objects.select_related("warning_light", "engine_sound", "ml_model").prefetch_related(
-                    "warning_light__tutorials", "engine_sound__tutorials"
+                    "warning_light__tutorials",
+                    "engine_sound__tutorials",
+                    "warning_light__repair_services",
+                    "engine_sound__repair_services",
                 ),
             ),
         )
@@ -85,6 +88,9 @@ class DiagnosticRecord(models.Model):
     client_ref = models.UUIDField(
         null=True, blank=True, help_text="Made on the phone while offline, so a retried upload is stored once."
     )
+    # Where the driver was, when the phone sent it: the result lists nearby garages from here.
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
     ml_models = models.ManyToManyField(MLModel, related_name="diagnostics", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(
@@ -109,6 +115,11 @@ class DiagnosticRecord(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=DiagnosticStatus.values), name="diagnostic_status_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="diagnostic_location_whole_and_in_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,6 +128,12 @@ class DiagnosticRecord(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (DiagnosticStatus.COMPLETED, DiagnosticStatus.FAILED)
+
+    @property
+    def location(self) -> tuple[float, float] | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return (self.latitude, self.longitude)
 
 
 class DiagnosticResult(models.Model):
@@ -199,3 +216,149 @@ class Detection(models.Model):
         if self.box_x0 is None:
             return None
         return (self.box_x0, self.box_y0, self.box_x1, self.box_y1)  # type: ignore[return-value]
+
+    @property
+    def code(self) -> str:
+        return (self.warning_light or self.engine_sound).code  # type: ignore[union-attr]
+
+
+class FeedbackQuerySet(models.QuerySet["DiagnosticFeedback"]):
+    def visible_to(self, user: User) -> FeedbackQuerySet:
+        return self.filter(user=user)
+
+
+class DiagnosticFeedback(models.Model):
+    """What one driver said about one diagnostic's result: the verdicts on its findings and what the mechanic found.
+
+    One per diagnostic; sending it again replaces the verdicts (``revision`` counts the sends).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    record = models.OneToOneField(DiagnosticRecord, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="diagnostic_feedback")
+    mechanic_found_light = models.ForeignKey(
+        WarningLight, on_delete=models.PROTECT, null=True, blank=True, related_name="mechanic_findings"
+    )
+    mechanic_found_sound = models.ForeignKey(
+        EngineSound, on_delete=models.PROTECT, null=True, blank=True, related_name="mechanic_findings"
+    )
+    note = models.TextField(max_length=2000, blank=True, help_text="The driver's words: what the mechanic found.")
+    revision = models.PositiveSmallIntegerField(default=1, help_text="How many times the driver sent it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FeedbackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = "driver feedback"
+        verbose_name_plural = "driver feedback"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(mechanic_found_light__isnull=True) | models.Q(mechanic_found_sound__isnull=True),
+                name="diagnosticfeedback_one_mechanic_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feedback on {self.record_id}"
+
+    @property
+    def mechanic_found(self) -> WarningLight | EngineSound | None:
+        return self.mechanic_found_light or self.mechanic_found_sound
+
+
+class Verdict(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed: that was it"
+    REJECTED = "rejected", "Rejected: not that"
+    CORRECTED = "corrected", "Corrected: it was something else"
+
+
+class FindingFeedbackQuerySet(models.QuerySet["FindingFeedback"]):
+    def precision_rows(self, model_ids: list[uuid.UUID]) -> models.QuerySet[FindingFeedback, dict[str, object]]:
+        """Verdict counts per (model, predicted code), one grouped query for every model asked about."""
+        return (
+            self.filter(ml_model_id__in=model_ids)
+            .values("ml_model_id", "predicted_code")
+            .annotate(
+                reviewed=models.Count("id"),
+                confirmed=models.Count("id", filter=models.Q(verdict=Verdict.CONFIRMED)),
+                rejected=models.Count("id", filter=models.Q(verdict=Verdict.REJECTED)),
+                corrected=models.Count("id", filter=models.Q(verdict=Verdict.CORRECTED)),
+            )
+            .order_by("ml_model_id", "predicted_code")
+        )
+
+
+class FindingFeedback(models.Model):
+    """A driver's verdict on one finding: confirmed, rejected, or corrected to another code.
+
+    The model and the code it predicted are copied here, so the model's live precision survives a
+    re-analysis (which replaces the findings; ``detection`` then becomes null).
+    """
+
+    Verdict = Verdict
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    feedback = models.ForeignKey(DiagnosticFeedback, on_delete=models.CASCADE, related_name="findings")
+    detection = models.ForeignKey(Detection, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
+    ml_model = models.ForeignKey(
+        MLModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="finding_feedback"
+    )
+    predicted_code = models.SlugField(max_length=64, help_text="The code the model reported.")
+    verdict = models.CharField(max_length=16, choices=Verdict)
+    corrected_light = models.ForeignKey(
+        WarningLight, on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    corrected_sound = models.ForeignKey(
+        EngineSound, on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FindingFeedbackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ml_model", "predicted_code"], name="findingfeedback_model_code_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(verdict__in=Verdict.values), name="findingfeedback_verdict_valid"
+            ),
+            # A correction names exactly one right code; a confirmation or a rejection names none.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        verdict=Verdict.CORRECTED,
+                        corrected_light__isnull=False,
+                        corrected_sound__isnull=True,
+                    )
+                    | models.Q(verdict=Verdict.CORRECTED, corrected_light__isnull=True, corrected_sound__isnull=False)
+                    | (
+                        ~models.Q(verdict=Verdict.CORRECTED)
+                        & models.Q(corrected_light__isnull=True, corrected_sound__isnull=True)
+                    )
+                ),
+                name="findingfeedback_correction_names_one_code",
+            ),
+            models.UniqueConstraint(
+                fields=["feedback", "detection"],
+                condition=models.Q(detection__isnull=False),
+                name="findingfeedback_once_per_detection",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predicted_code}: {self.verdict}"
+
+    @property
+    def corrected_entry(self) -> WarningLight | EngineSound | None:
+        return self.corrected_light or self.corrected_sound
+
+    @property
+    def true_code(self) -> str | None:
+        """The code the driver says is right: the finding's own when confirmed, the correction's, or none."""
+        if self.verdict == Verdict.CONFIRMED:
+            return self.predicted_code
+        corrected = self.corrected_entry
+        return corrected.code if corrected is not None else None

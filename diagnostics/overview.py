@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from catalog.models import EngineSound, WarningLight
-from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, Urgency
+from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, FindingFeedback, Urgency
 from mlops.models import MLModel, Prediction
 
 TOP_FINDINGS = 10
@@ -135,13 +136,40 @@ def _findings(since: datetime) -> list[Finding]:
     return findings
 
 
-def live_precision_by_model(model_ids: list[UUID]) -> dict[UUID, float]:
-    """Share of each model's findings that drivers confirmed.
+def _precision(confirmed: int, reviewed: int) -> float | None:
+    return confirmed / reviewed if reviewed else None
 
-    Drivers cannot give feedback yet (a later issue adds it), so no model has a live precision: the page
-    shows "no feedback yet". When feedback exists, return its aggregate here, one query for all models.
+
+def feedback_figures(*, model_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """What drivers' verdicts say of each model: counts and precision, overall and per predicted code.
+
+    Precision is the share of a model's reviewed findings that drivers confirmed (a rejection or a
+    correction counts against it). One grouped query for all the models; a model nobody reviewed is
+    absent. Registered on ``cardoc.hooks.model_feedback_figures`` for the registry's performance API.
     """
-    return {}
+    figures: dict[UUID, dict[str, Any]] = {}
+    for row in FindingFeedback.objects.precision_rows(list(model_ids)):
+        model = figures.setdefault(
+            row["ml_model_id"], {"reviewed": 0, "confirmed": 0, "rejected": 0, "corrected": 0, "by_code": []}
+        )
+        counts = {name: int(row[name]) for name in ("reviewed", "confirmed", "rejected", "corrected")}
+        for name, value in counts.items():
+            model[name] += value
+        model["by_code"].append(
+            {"code": row["predicted_code"], **counts, "precision": _precision(counts["confirmed"], counts["reviewed"])}
+        )
+    for model in figures.values():
+        model["precision"] = _precision(model["confirmed"], model["reviewed"])
+    return figures
+
+
+def live_precision_by_model(model_ids: list[UUID]) -> dict[UUID, float]:
+    """Share of each model's reviewed findings that drivers confirmed; a model without feedback is absent."""
+    return {
+        model_id: figures["precision"]
+        for model_id, figures in feedback_figures(model_ids=model_ids).items()
+        if figures["precision"] is not None
+    }
 
 
 def _models(since: datetime) -> list[ModelFigures]:

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import User, Vehicle
 from cardoc.exceptions import ConflictError
+from cardoc.hooks import diagnostic_finished
 from cardoc.models import AuditAction, AuditStatus
 from cardoc.services import audit_record
 from cardoc.tasks import enqueue
@@ -36,10 +37,13 @@ from catalog.models import EngineSound, WarningLight
 from diagnostics import media
 from diagnostics.models import (
     Detection,
+    DiagnosticFeedback,
     DiagnosticRecord,
     DiagnosticResult,
     DiagnosticStatus,
     DiagnosticType,
+    FindingFeedback,
+    Verdict,
 )
 from diagnostics.urgency import urgency_for
 from mlops import inference
@@ -168,6 +172,8 @@ def diagnostic_create(
     audio: UploadedFile | None = None,
     vehicle: Vehicle | None = None,
     client_ref: UUID | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
     request: HttpRequest | None = None,
 ) -> tuple[DiagnosticRecord, bool]:
     """Store a new diagnostic and queue its analysis; returns (record, created).
@@ -182,6 +188,9 @@ def diagnostic_create(
             return existing, False
     if vehicle is not None and vehicle.user_id != user.pk:
         raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+    if (latitude is None) != (longitude is None):
+        missing = "longitude" if longitude is None else "latitude"
+        raise ValidationError({missing: "Send latitude and longitude together, or neither."})
     uploads = _checked_uploads(diagnostic_type=diagnostic_type, image=image, audio=audio)
 
     stored: list[tuple[Storage, str]] = []
@@ -192,6 +201,8 @@ def diagnostic_create(
                 vehicle=vehicle,
                 diagnostic_type=diagnostic_type,
                 client_ref=client_ref,
+                latitude=latitude,
+                longitude=longitude,
                 queued_at=timezone.now(),
             )
             for field_name, (file, kind) in uploads.items():
@@ -436,6 +447,7 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
         locked.error_message = ""
         locked.finished_at = now
         locked.save(update_fields=["status", "error_message", "finished_at"])
+        _announce_finished(locked)
         audit_record(
             action=AuditAction.DIAGNOSTIC,
             user=locked.user,
@@ -447,6 +459,12 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
             },
         )
     return locked
+
+
+def _announce_finished(record: DiagnosticRecord) -> None:
+    # In the outcome's own transaction: the inbox never tells of a result that was rolled back.
+    for receiver in diagnostic_finished:
+        receiver(record=record)
 
 
 def _milliseconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -468,6 +486,7 @@ def _fail(record_id: UUID, condition: Q, message: str) -> bool:
         locked.error_message = message
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "error_message", "finished_at"])
+        _announce_finished(locked)
         audit_record(
             action=AuditAction.DIAGNOSTIC,
             user=locked.user,
@@ -539,6 +558,139 @@ def diagnostic_analyze(*, record_id: UUID | str) -> DiagnosticRecord | None:
     else:
         return stored
     return DiagnosticRecord.objects.filter(pk=record.pk).first()
+
+
+# --- Feedback -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FindingVerdict:
+    """One verdict as the driver sent it: a finding of the result, and what they say of it."""
+
+    detection_id: UUID
+    verdict: str
+    code: str | None = None
+
+
+# Sent as the field's value: "leave it as it was" (a second send may correct one finding only).
+UNCHANGED: Any = object()
+
+
+def _catalog_entry(code: str, *, prefer_sound: bool) -> WarningLight | EngineSound | None:
+    light = WarningLight.objects.filter(code=code).first()
+    sound = EngineSound.objects.filter(code=code).first()
+    return (sound or light) if prefer_sound else (light or sound)
+
+
+@transaction.atomic
+def diagnostic_feedback_submit(
+    *,
+    record: DiagnosticRecord,
+    user: User,
+    findings: list[FindingVerdict],
+    mechanic_found_code: str | None = UNCHANGED,
+    note: str = UNCHANGED,
+    request: HttpRequest | None = None,
+) -> tuple[DiagnosticFeedback, bool]:
+    """Store the driver's verdicts on a completed diagnostic's findings; returns (feedback, created).
+
+    Sending again corrects it: a verdict replaces the earlier one on the same finding, findings not named
+    keep theirs, and ``mechanic_found_code`` and ``note`` replace theirs when given. Each finding's model
+    and predicted code are copied, so the model's live precision outlives a re-analysis. Audited, with
+    the codes but not the note (the driver's own words stay out of the audit trail).
+    """
+    # The record's row lock orders two sends from two phones; the second sees the first's feedback.
+    locked = DiagnosticRecord.objects.select_for_update(of=("self",)).filter(pk=record.pk).first()
+    if locked is None:
+        raise ConflictError("This diagnostic no longer exists.", code="diagnostic_gone")
+    result = DiagnosticResult.objects.filter(record=locked).first()
+    if locked.status != DiagnosticStatus.COMPLETED or result is None:
+        raise ConflictError("Feedback needs a completed analysis; wait for its result.", code="analysis_pending")
+
+    detections = {
+        d.pk: d for d in Detection.objects.filter(result=result).select_related("warning_light", "engine_sound")
+    }
+    errors: dict[str, Any] = {}
+    seen: set[UUID] = set()
+    resolved: list[tuple[Detection, str, WarningLight | EngineSound | None]] = []
+    for index, item in enumerate(findings):
+        detection = detections.get(item.detection_id)
+        problem: str | None = None
+        corrected: WarningLight | EngineSound | None = None
+        if detection is None:
+            problem = "No such finding in this diagnostic's current result."
+        elif item.detection_id in seen:
+            problem = "This finding is named twice; send one verdict per finding."
+        elif item.verdict == Verdict.CORRECTED:
+            is_sound = detection.engine_sound_id is not None
+            model = EngineSound if is_sound else WarningLight
+            corrected = model.objects.filter(code=item.code or "").first()
+            if not item.code:
+                problem = "A correction needs the right code."
+            elif corrected is None:
+                kind = "engine sound" if is_sound else "warning light"
+                problem = f"{item.code} is not a {kind} code in the catalog."
+            elif corrected.code == detection.code:
+                problem = "That is the code found; confirm the finding instead."
+        elif item.code:
+            problem = "Only a correction takes a code."
+        if problem is not None:
+            # Flat, numbered messages: Django's ValidationError takes no nested dict of fields.
+            errors.setdefault("findings", []).append(f"Finding {index + 1}: {problem}")
+        elif detection is not None:
+            seen.add(item.detection_id)
+            resolved.append((detection, item.verdict, corrected))
+
+    mechanic_entry: WarningLight | EngineSound | None = None
+    if mechanic_found_code is not UNCHANGED and mechanic_found_code:
+        prefer_sound = locked.diagnostic_type == DiagnosticType.ENGINE_SOUND
+        mechanic_entry = _catalog_entry(mechanic_found_code, prefer_sound=prefer_sound)
+        if mechanic_entry is None:
+            errors["mechanic_found_code"] = [f"{mechanic_found_code} is not a code in the catalog."]
+    if errors:
+        raise ValidationError(errors)
+
+    feedback = DiagnosticFeedback.objects.filter(record=locked).first()
+    created = feedback is None
+    if feedback is None:
+        if not resolved and not mechanic_found_code and not note:
+            raise ValidationError({"findings": ["Say something: a verdict on a finding, or what the mechanic found."]})
+        feedback = DiagnosticFeedback(record=locked, user=locked.user, note="")
+    else:
+        feedback.revision += 1
+    if mechanic_found_code is not UNCHANGED:
+        feedback.mechanic_found_light = mechanic_entry if isinstance(mechanic_entry, WarningLight) else None
+        feedback.mechanic_found_sound = mechanic_entry if isinstance(mechanic_entry, EngineSound) else None
+    if note is not UNCHANGED:
+        feedback.note = (note or "").strip()
+    feedback.full_clean(exclude=["record", "user"], validate_unique=False)
+    feedback.save()
+
+    stored = {f.detection_id: f for f in FindingFeedback.objects.filter(feedback=feedback, detection__in=seen)}
+    for detection, verdict, corrected in resolved:
+        row = stored.get(detection.pk) or FindingFeedback(
+            feedback=feedback, detection=detection, ml_model_id=detection.ml_model_id, predicted_code=detection.code
+        )
+        row.verdict = verdict
+        row.corrected_light = corrected if isinstance(corrected, WarningLight) else None
+        row.corrected_sound = corrected if isinstance(corrected, EngineSound) else None
+        row.save()
+
+    audit_record(
+        action=AuditAction.DIAGNOSTIC,
+        user=user,
+        request=request,
+        details={
+            "event": "feedback_sent" if created else "feedback_corrected",
+            "diagnostic": str(locked.pk),
+            "revision": feedback.revision,
+            "verdicts": {
+                str(d.pk): {"code": d.code, "verdict": v, "corrected_to": c.code if c else None} for d, v, c in resolved
+            },
+            "mechanic_found": feedback.mechanic_found.code if feedback.mechanic_found else None,
+        },
+    )
+    return feedback, created
 
 
 # --- Sweep ----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from accounts.models import Role
 from cardoc.exceptions import ConflictError
 from cardoc.widgets import WeeklyHoursField
+from catalog.models import EngineSound, WarningLight
 from directory.models import (
     MAX_SPANS_PER_DAY,
     WEEKDAYS,
@@ -22,6 +23,8 @@ from directory.models import (
     ReviewReport,
     ReviewVote,
     Service,
+    ServiceForLight,
+    ServiceForSound,
 )
 from directory.services import (
     claim_decide,
@@ -48,11 +51,61 @@ class GaragePhotoInline(admin.TabularInline):
     raw_id_fields = ["uploaded_by"]
 
 
+class LightsFixedInline(admin.TabularInline):
+    """On a service's page: the warning lights it fixes."""
+
+    model = ServiceForLight
+    extra = 0
+    autocomplete_fields = ["warning_light"]
+    verbose_name = "warning light it fixes"
+    verbose_name_plural = "warning lights it fixes"
+
+
+class SoundsFixedInline(admin.TabularInline):
+    """On a service's page: the engine sounds it fixes."""
+
+    model = ServiceForSound
+    extra = 0
+    autocomplete_fields = ["engine_sound"]
+    verbose_name = "engine sound it fixes"
+    verbose_name_plural = "engine sounds it fixes"
+
+
+class ServicesForLightInline(admin.TabularInline):
+    """On a warning light's page (the catalog's admin): the directory services that fix it."""
+
+    model = ServiceForLight
+    extra = 0
+    autocomplete_fields = ["service"]
+    verbose_name = "service that fixes it"
+    verbose_name_plural = "services that fix it"
+
+
+class ServicesForSoundInline(admin.TabularInline):
+    """On an engine sound's page (the catalog's admin): the directory services that fix it."""
+
+    model = ServiceForSound
+    extra = 0
+    autocomplete_fields = ["service"]
+    verbose_name = "service that fixes it"
+    verbose_name_plural = "services that fix it"
+
+
+# Staff look for "who fixes this" on the light's or the sound's own page. The catalog sits below the
+# directory and cannot name these inlines, so the directory adds them to the catalog's admin classes,
+# which are registered by the time this module loads (INSTALLED_APPS order).
+for _model, _inline in ((WarningLight, ServicesForLightInline), (EngineSound, ServicesForSoundInline)):
+    _catalog_admin = admin.site.get_model_admin(_model)
+    if _inline not in _catalog_admin.inlines:
+        _catalog_admin.inlines = [*_catalog_admin.inlines, _inline]
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
     list_display = ["name", "category", "cost_min", "cost_max", "currency"]
     list_filter = ["category", "currency"]
     search_fields = ["name", "description"]
+    inlines = [LightsFixedInline, SoundsFixedInline]
 
     def save_model(self, request: HttpRequest, obj: Service, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)

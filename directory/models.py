@@ -16,9 +16,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.fields.json import KT
-from django.db.models.functions import ASin, Cast, Cos, Power, Radians, Sin, Sqrt
+from django.db.models.functions import ASin, Cast, Cos, Power, Radians, RowNumber, Sin, Sqrt
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
+
+from catalog.models import EngineSound, WarningLight
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A day is closed, open once, or split (e.g. closed for lunch). The open-now filter checks this many spans.
@@ -141,6 +143,21 @@ class Service(models.Model):
     cost_min = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal(0))])
     cost_max = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal(0))])
     currency = models.CharField(max_length=3, default="XAF", help_text="ISO 4217 code.")
+    # The repairs a diagnosis points to. They live here, not in the catalog: the directory sits above it.
+    warning_lights: models.ManyToManyField[WarningLight, ServiceForLight] = models.ManyToManyField(
+        WarningLight,
+        through="ServiceForLight",
+        related_name="repair_services",
+        blank=True,
+        help_text="Warning lights this service fixes.",
+    )
+    engine_sounds: models.ManyToManyField[EngineSound, ServiceForSound] = models.ManyToManyField(
+        EngineSound,
+        through="ServiceForSound",
+        related_name="repair_services",
+        blank=True,
+        help_text="Engine sounds this service fixes.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -244,6 +261,37 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
             .filter(distance_km__lte=radius_km)
             .order_by("distance_km", "business_name", "id")
         )
+
+    def nearest_per_service(
+        self,
+        *,
+        service_ids: list[uuid.UUID],
+        latitude: float,
+        longitude: float,
+        radius_km: float,
+        moment: datetime,
+        per_service: int,
+    ) -> MechanicQuerySet:
+        """Up to ``per_service`` listings offering each service within ``radius_km``, nearest first, in one query.
+
+        One row per (listing, service), annotated with ``offered_service_id``, ``offered_price``,
+        ``distance_km`` and ``is_open`` (at ``moment``). A window numbers each service's listings by
+        distance, so a result with five repairs costs one query (plus the open-now zones), not five.
+        """
+        ranked = (
+            self.nearby(latitude=latitude, longitude=longitude, radius_km=radius_km)
+            .with_open_flag(moment)
+            .annotate(offered_service_id=models.F("offerings__service_id"), offered_price=models.F("offerings__price"))
+            .filter(offered_service_id__in=service_ids)
+            .annotate(
+                service_rank=models.Window(
+                    RowNumber(),
+                    partition_by=[models.F("offerings__service_id")],
+                    order_by=[models.F("distance_km").asc(), models.F("business_name").asc(), models.F("id").asc()],
+                )
+            )
+        )
+        return ranked.filter(service_rank__lte=per_service).order_by("offered_service_id", "service_rank")
 
 
 def _open_condition(*, day: str, yesterday: str, hhmm: str, prefix: str) -> tuple[dict[str, Any], models.Q]:
@@ -408,6 +456,42 @@ class MechanicService(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mechanic}: {self.service}"
+
+
+class ServiceForLight(models.Model):
+    """One warning light that one directory service fixes (staff edit these; the seed links every light)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="light_links")
+    warning_light = models.ForeignKey(WarningLight, on_delete=models.CASCADE, related_name="service_links")
+
+    class Meta:
+        ordering = ["service__name"]
+        verbose_name = "service for a warning light"
+        constraints = [
+            models.UniqueConstraint(fields=["service", "warning_light"], name="serviceforlight_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} fixes {self.warning_light}"
+
+
+class ServiceForSound(models.Model):
+    """One engine sound that one directory service fixes (staff edit these; the seed links every sound)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="sound_links")
+    engine_sound = models.ForeignKey(EngineSound, on_delete=models.CASCADE, related_name="service_links")
+
+    class Meta:
+        ordering = ["service__name"]
+        verbose_name = "service for an engine sound"
+        constraints = [
+            models.UniqueConstraint(fields=["service", "engine_sound"], name="serviceforsound_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} fixes {self.engine_sound}"
 
 
 class ReviewQuerySet(models.QuerySet["Review"]):

@@ -31,6 +31,7 @@ from cardoc.services import audit_record
 from cardoc.sniff import sniff_file
 from cardoc.tasks import enqueue
 from cardoc.uploads import IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS, image_too_large, megabytes
+from catalog.models import EngineSound, WarningLight
 from catalog.services import read_catalog_file, read_seed
 from directory.models import (
     CHANGE_PERMISSION,
@@ -44,9 +45,12 @@ from directory.models import (
     ReviewReport,
     ReviewVote,
     Service,
+    ServiceForLight,
+    ServiceForSound,
 )
 
 DEMO_DIRECTORY_FILE = Path(__file__).resolve().parent / "seed" / "demo_mechanics.json"
+SERVICE_FIXES_FILE = Path(__file__).resolve().parent / "seed" / "service_fixes.json"
 SERVICE_FIELDS = ("category", "description", "cost_min", "cost_max", "currency")
 DEMO_MECHANIC_FIELDS = (
     "phone",
@@ -94,6 +98,8 @@ class OwnListingError(DomainError):
 def directory_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
     """Seed the catalog's services and, with ``demo``, the fictional garages (a ``content_seeders`` receiver)."""
     counts = {"services": services_upsert(rows=read_catalog_file()["services"])}
+    fixes = read_seed(SERVICE_FIXES_FILE)
+    counts["repairs per service"] = service_fixes_link(lights=fixes["warning_lights"], sounds=fixes["engine_sounds"])
     if demo:
         counts["demo mechanics"] = demo_mechanics_upsert(rows=read_seed(DEMO_DIRECTORY_FILE)["mechanics"])
     return counts
@@ -104,6 +110,74 @@ def services_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
     """Create or update catalog services by name."""
     _, counts = upsert_by_key(Service, key="name", rows=rows, fields=SERVICE_FIELDS)
     return counts
+
+
+@transaction.atomic
+def service_fixes_link(*, lights: Mapping[str, list[str]], sounds: Mapping[str, list[str]]) -> UpsertCounts:
+    """Link each service to the warning lights and engine sounds it fixes (code to service names).
+
+    Counted per service: its set of links is written when it was never seeded or is still as last
+    seeded; a service whose links staff changed in the admin since keeps them. Codes the catalog does not
+    hold (yet) are skipped, so the directory can be seeded on a trimmed catalog.
+    """
+    light_ids = dict(WarningLight.objects.filter(code__in=list(lights)).values_list("code", "id"))
+    sound_ids = dict(EngineSound.objects.filter(code__in=list(sounds)).values_list("code", "id"))
+    wanted: dict[str, set[str]] = {}
+    for kind, mapping, known in (("light", lights, light_ids), ("sound", sounds, sound_ids)):
+        for code, names in mapping.items():
+            if code in known:
+                for name in names:
+                    wanted.setdefault(name, set()).add(f"{kind}:{code}")
+    services = {service.name: service for service in Service.objects.filter(name__in=list(wanted))}
+    if missing := set(wanted) - set(services):
+        raise ValidationError(f"Repairs name unknown services: {', '.join(sorted(missing))}.")
+
+    have: dict[UUID, set[str]] = {service.pk: set() for service in services.values()}
+    for service_id, code in ServiceForLight.objects.filter(service__in=have).values_list(
+        "service_id", "warning_light__code"
+    ):
+        have[service_id].add(f"light:{code}")
+    for service_id, code in ServiceForSound.objects.filter(service__in=have).values_list(
+        "service_id", "engine_sound__code"
+    ):
+        have[service_id].add(f"sound:{code}")
+
+    counts = UpsertCounts()
+    ledger = SeedLedger("directory.service_fixes", keys=services)
+    for name, service in services.items():
+        current, target = have[service.pk], wanted[name]
+        decision = ledger.decide(name, current=sorted(current), wanted=sorted(target), missing=not current)
+        if decision is Decision.KEEP:
+            counts.kept += 1
+        elif decision is Decision.WRITE:
+            _fixes_apply(service=service, current=current, target=target, light_ids=light_ids, sound_ids=sound_ids)
+            counts.relinked += 1
+        else:
+            counts.unchanged += 1
+    ledger.save()
+    return counts
+
+
+def _fixes_apply(
+    *,
+    service: Service,
+    current: set[str],
+    target: set[str],
+    light_ids: Mapping[str, UUID],
+    sound_ids: Mapping[str, UUID],
+) -> None:
+    def codes(entries: set[str], kind: str) -> list[str]:
+        return [entry.split(":", 1)[1] for entry in entries if entry.startswith(f"{kind}:")]
+
+    removed, added = current - target, target - current
+    ServiceForLight.objects.filter(service=service, warning_light__code__in=codes(removed, "light")).delete()
+    ServiceForSound.objects.filter(service=service, engine_sound__code__in=codes(removed, "sound")).delete()
+    ServiceForLight.objects.bulk_create(
+        ServiceForLight(service=service, warning_light_id=light_ids[code]) for code in codes(added, "light")
+    )
+    ServiceForSound.objects.bulk_create(
+        ServiceForSound(service=service, engine_sound_id=sound_ids[code]) for code in codes(added, "sound")
+    )
 
 
 @transaction.atomic

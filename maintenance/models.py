@@ -213,6 +213,9 @@ class Notification(models.Model):
     quote_request = models.ForeignKey(
         "QuoteRequest", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
+    diagnostic = models.ForeignKey(
+        DiagnosticRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     is_read = models.BooleanField(default=False)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -231,6 +234,12 @@ class Notification(models.Model):
                 fields=["maintenance_record", "kind"],
                 condition=models.Q(maintenance_record__isnull=False),
                 name="notification_once_per_record_kind",
+            ),
+            # A diagnostic's inbox row says how its latest analysis ended; a re-analysis replaces it.
+            models.UniqueConstraint(
+                fields=["diagnostic"],
+                condition=models.Q(diagnostic__isnull=False),
+                name="notification_once_per_diagnostic",
             ),
         ]
 

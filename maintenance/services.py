@@ -25,13 +25,16 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise as StrPromise
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User, Vehicle
 from accounts.services import UNSET, Unset
@@ -40,7 +43,7 @@ from cardoc.exceptions import ConflictError
 from cardoc.models import AuditAction
 from cardoc.services import audit_record
 from catalog.models import SoundSeverity
-from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, Urgency
+from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult, DiagnosticStatus, Urgency
 from directory.models import Mechanic
 from maintenance import dates
 from maintenance.models import (
@@ -589,6 +592,74 @@ def reminders_send(*, now: datetime | None = None) -> ReminderRun:
                 record=record, kind=NotificationKind.MAINTENANCE_DUE, claim=claim, mark=mark, title=title, body=body
             )
     return ReminderRun(due=due, overdue=overdue)
+
+
+# --- Diagnostic outcomes ------------------------------------------------------------------------------
+
+URGENCY_ADVICE: dict[str, StrPromise] = {
+    Urgency.IMMEDIATE: gettext_lazy("Immediate: stop safely and get help now."),
+    Urgency.SOON: gettext_lazy("Soon: have it repaired in the next few days."),
+    Urgency.MONITORING: gettext_lazy("Monitoring: nothing urgent; keep an eye on it."),
+}
+SEVERITY_RANK = {"critical": 0, "moderate": 1}
+
+
+def driver_language(user: User) -> str:
+    """The language to write to ``user`` in: their profile's locale (fr-CM reads French), else the default."""
+    profile = getattr(user, "profile", None)
+    locale = getattr(profile, "locale", "") or settings.LANGUAGE_CODE
+    try:
+        return translation.get_supported_language_variant(locale)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def _top_finding(record: DiagnosticRecord) -> Detection | None:
+    """The finding the driver should hear of first: the most severe, then the surest."""
+    detections = Detection.objects.filter(result__record=record).select_related("warning_light", "engine_sound")
+    return min(
+        detections,
+        key=lambda d: (SEVERITY_RANK.get((d.warning_light or d.engine_sound).severity, 2), -d.confidence),  # type: ignore[union-attr]
+        default=None,
+    )
+
+
+def diagnostic_notify(*, record: DiagnosticRecord) -> Notification | None:
+    """Put "your diagnosis is ready" (or "it failed") in the driver's inbox, in the driver's language.
+
+    A ``cardoc.hooks.diagnostic_finished`` receiver, run in the transaction that stores the outcome. A
+    diagnostic has one such message: a re-analysis replaces it (unread again) with the new outcome.
+    """
+    if record.status not in (DiagnosticStatus.COMPLETED, DiagnosticStatus.FAILED):
+        return None
+    user = record.user
+    with translation.override(driver_language(user)):
+        if record.status == DiagnosticStatus.FAILED:
+            kind = NotificationKind.DIAGNOSTIC_FAILED
+            title = gettext("Your diagnosis could not be completed")
+            body = gettext("We could not analyse what you sent. Open the diagnostic to send it for analysis again.")
+        else:
+            kind = NotificationKind.DIAGNOSTIC_COMPLETED
+            result = DiagnosticResult.objects.filter(record=record).only("urgency").first()
+            urgency = result.urgency if result is not None else Urgency.MONITORING
+            advice = str(URGENCY_ADVICE.get(urgency) or URGENCY_ADVICE[Urgency.MONITORING])
+            top = _top_finding(record)
+            if top is None:
+                title = gettext("Your diagnosis is ready: nothing recognised")
+                body = gettext("No warning light or engine fault was recognised. %(advice)s") % {"advice": advice}
+            else:
+                entry = top.warning_light or top.engine_sound
+                name = str(entry.name)  # type: ignore[union-attr]  # in the active language where translated
+                title = gettext("Your diagnosis is ready: %(finding)s") % {"finding": name}
+                body = gettext("Found: %(finding)s (%(confidence)s%% sure). %(advice)s") % {
+                    "finding": name,
+                    "confidence": round(top.confidence * 100),
+                    "advice": advice,
+                }
+    Notification.objects.filter(diagnostic=record).delete()
+    return Notification.objects.create(
+        user=user, kind=kind, title=title[:TITLE_MAX_LENGTH], body=body, diagnostic=record
+    )
 
 
 # --- Notifications ------------------------------------------------------------------------------------

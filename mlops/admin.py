@@ -19,7 +19,7 @@ from cardoc.charts import heatmap
 from cardoc.exceptions import ConflictError
 from mlops.artifacts import resolve
 from mlops.models import MLModel, ModelStatus, Prediction
-from mlops.services import model_deploy
+from mlops.services import model_deploy, model_feedback
 
 WORST_CONFUSIONS = 10
 
@@ -123,10 +123,12 @@ class MLModelAdmin(admin.ModelAdmin):
         "confusion_heatmap",
         "worst_confusions",
         "per_class_figures",
+        "live_precision",
     ]
     fieldsets = [
         (None, {"fields": ["name", "version", "model_type", "status", "traffic", "deployed_at"]}),
         ("Quality", {"fields": ["accuracy_2dp", "worst_confusions", "confusion_heatmap", "per_class_figures"]}),
+        ("Live precision from drivers' feedback", {"fields": ["live_precision"]}),
         ("Artefact", {"fields": ["trained", "artifact_path", "sha256", "size_bytes", "created_at"]}),
     ]
     actions = ["deploy_selected"]
@@ -242,6 +244,35 @@ class MLModelAdmin(admin.ModelAdmin):
         return format_html(
             '<table class="console-table"><tr><th>code</th><th>precision</th><th>recall</th><th>F1</th>'
             "<th>support</th></tr>{}</table>",
+            rows,
+        )
+
+    @admin.display(description="Live precision")
+    def live_precision(self, obj: MLModel) -> SafeString:
+        figures = model_feedback(model_ids=[obj.pk])[obj.pk]
+        if not figures["reviewed"]:
+            return format_html("{}", "No feedback yet: no driver has given a verdict on this model's findings.")
+
+        def share(value: float | None) -> str:
+            return "—" if value is None else f"{value:.3f}"
+
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (c["code"], c["reviewed"], c["confirmed"], c["rejected"], c["corrected"], share(c["precision"]))
+                for c in figures["by_code"]
+            ),
+        )
+        return format_html(
+            '<p id="live-precision">Precision {} over {} reviewed findings ({} confirmed, {} rejected, {} corrected).'
+            '</p><table class="console-table" id="live-precision-by-code"><tr><th>code</th><th>reviewed</th>'
+            "<th>confirmed</th><th>rejected</th><th>corrected</th><th>precision</th></tr>{}</table>",
+            share(figures["precision"]),
+            figures["reviewed"],
+            figures["confirmed"],
+            figures["rejected"],
+            figures["corrected"],
             rows,
         )
 

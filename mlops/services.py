@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cardoc.exceptions import ConflictError
+from cardoc.hooks import model_feedback_figures
 from cardoc.models import AuditAction
 from cardoc.services import audit_record, rows_delete_in_batches
 from mlops.artifacts import ArtifactInfo, ArtifactIntegrityError, relative_to_project, resolve, verify
@@ -176,6 +177,28 @@ def model_set_traffic(
         details={"model": str(model.pk), "traffic_share": share},
     )
     return model
+
+
+NO_FEEDBACK: dict[str, Any] = {
+    "reviewed": 0,
+    "confirmed": 0,
+    "rejected": 0,
+    "corrected": 0,
+    "precision": None,
+    "by_code": [],
+}
+
+
+def model_feedback(*, model_ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """Drivers' verdicts on each model's findings, from the apps that collect them (``model_feedback_figures``).
+
+    Every model asked about gets an entry; one nobody reviewed has zero counts and no precision.
+    """
+    figures: dict[Any, dict[str, Any]] = {model_id: dict(NO_FEEDBACK) for model_id in model_ids}
+    for source in model_feedback_figures:
+        for model_id, found in source(model_ids=list(model_ids)).items():
+            figures[model_id] = dict(found)
+    return figures
 
 
 def prediction_record(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from django import forms
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -10,7 +12,18 @@ from rest_framework import serializers
 from accounts.models import Vehicle
 from cardoc.serializers import StrictFieldsMixin
 from catalog.models import EngineSound, WarningLight
-from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult, DiagnosticType
+from diagnostics.models import (
+    Detection,
+    DiagnosticFeedback,
+    DiagnosticRecord,
+    DiagnosticResult,
+    DiagnosticType,
+    FindingFeedback,
+    Verdict,
+)
+from diagnostics.repairs import Point
+from directory.filters import LatLngField
+from directory.models import Mechanic, Service
 from mlops.models import MLModel
 from tutorials.models import Tutorial
 
@@ -44,6 +57,31 @@ class DiagnosticCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         allow_null=True,
         help_text="A UUID made on the phone; repeating it returns the first record. Leave it out rather than empty.",
     )
+    latitude = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=-90,
+        max_value=90,
+        help_text="Where you are (decimal degrees), with longitude: the result then lists garages nearby.",
+    )
+    longitude = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=-180,
+        max_value=180,
+        help_text="Where you are (decimal degrees), with latitude.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        latitude, longitude = attrs.get("latitude"), attrs.get("longitude")
+        if (latitude is None) != (longitude is None):
+            missing = "longitude" if longitude is None else "latitude"
+            raise serializers.ValidationError({missing: ["Send latitude and longitude together, or neither."]})
+        for name in ("latitude", "longitude"):
+            value = attrs.get(name)
+            if value is not None and not math.isfinite(value):
+                raise serializers.ValidationError({name: ["Give a number of decimal degrees."]})
+        return attrs
 
     def to_internal_value(self, data: Any) -> Any:
         # A form field sent empty (`-F client_ref=` from a shell whose `uuidgen` is missing) would become
@@ -60,6 +98,25 @@ class DiagnosticCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         if user is not None and user.is_authenticated:
             fields["vehicle"].queryset = Vehicle.objects.visible_to(user)
         return fields
+
+
+class NearSerializer(serializers.Serializer):
+    """``?near=lat,lng``: look for garages from here rather than from where the upload was made."""
+
+    near = serializers.CharField(
+        required=False,
+        help_text="latitude,longitude in decimal degrees, e.g. 3.8480,11.5021 (Yaoundé).",
+    )
+
+    def validate_near(self, value: str) -> tuple[float, float]:
+        # The directory's own parser and messages, so ?near= reads the same on both endpoints.
+        try:
+            point = LatLngField(required=False).clean(value)
+        except forms.ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        if point is None:
+            raise serializers.ValidationError(LatLngField.default_error_messages["invalid"])
+        return point
 
 
 class TutorialBriefSerializer(serializers.ModelSerializer):
@@ -115,6 +172,69 @@ class SpanSerializer(serializers.Serializer):
     end_s = serializers.FloatField()
 
 
+class RepairServiceSerializer(serializers.ModelSerializer):
+    """A directory service that fixes the finding, with its usual price range."""
+
+    class Meta:
+        model = Service
+        fields = ["id", "name", "category", "description", "cost_min", "cost_max", "currency"]
+
+
+class NearbyGarageSerializer(serializers.ModelSerializer):
+    """A garage near the driver that offers the service: how far, its own price, open now, its rating."""
+
+    distance_km = serializers.SerializerMethodField(help_text="Great-circle distance from the point, in km.")
+    price = serializers.SerializerMethodField(help_text="This garage's price for the service; null: ask the garage.")
+    open_now = serializers.SerializerMethodField(help_text="Open at this moment, in the garage's own time zone.")
+
+    class Meta:
+        model = Mechanic
+        fields = [
+            "id",
+            "business_name",
+            "address",
+            "phone",
+            "latitude",
+            "longitude",
+            "distance_km",
+            "price",
+            "currency",
+            "open_now",
+            "rating",
+            "rating_count",
+            "verified",
+        ]
+
+    @extend_schema_field(serializers.FloatField())
+    def get_distance_km(self, mechanic: Mechanic) -> float:
+        return round(mechanic.distance_km, 3)  # type: ignore[attr-defined]  # annotated by the query
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True))
+    def get_price(self, mechanic: Mechanic) -> str | None:
+        price = mechanic.offered_price  # type: ignore[attr-defined]
+        return None if price is None else f"{price:.2f}"
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_open_now(self, mechanic: Mechanic) -> bool:
+        return bool(mechanic.is_open)  # type: ignore[attr-defined]
+
+
+class RepairSerializer(serializers.Serializer):
+    service = RepairServiceSerializer()
+    garages = NearbyGarageSerializer(
+        many=True,
+        help_text="Up to 3 garages offering it within 25 km, nearest first; empty without a location.",
+    )
+
+
+class PointSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    source = serializers.ChoiceField(
+        choices=["upload", "near"], help_text="The upload's latitude/longitude, or the request's ?near=."
+    )
+
+
 class DetectionSerializer(serializers.ModelSerializer):
     """One finding, joined with its catalog entry; ``box`` (pixels) for a light, ``span`` (s) for a sound."""
 
@@ -122,10 +242,23 @@ class DetectionSerializer(serializers.ModelSerializer):
     box = serializers.SerializerMethodField()
     span = serializers.SerializerMethodField()
     model = ModelBriefSerializer(source="ml_model", allow_null=True, read_only=True)
+    repairs = serializers.SerializerMethodField()
 
     class Meta:
         model = Detection
-        fields = ["id", "confidence", "entry", "box", "span", "model"]
+        fields = ["id", "confidence", "entry", "box", "span", "model", "repairs"]
+
+    @extend_schema_field(RepairSerializer(many=True))
+    def get_repairs(self, detection: Detection) -> list[dict[str, Any]]:
+        """The services that fix it, with nearby garages when the view found some (context ``garages``)."""
+        entry = detection.warning_light or detection.engine_sound
+        if entry is None:
+            return []
+        garages: dict[Any, list[Mechanic]] = self.context.get("garages") or {}
+        repairs = [
+            {"service": service, "garages": garages.get(service.pk, [])} for service in entry.repair_services.all()
+        ]
+        return RepairSerializer(repairs, many=True, context=self.context).data
 
     @extend_schema_field(CatalogEntrySerializer)
     def get_entry(self, detection: Detection) -> dict[str, Any]:
@@ -173,10 +306,19 @@ class ResultSerializer(serializers.ModelSerializer):
     models = ModelBriefSerializer(source="record.ml_models", many=True, read_only=True)
     detections = DetectionSerializer(many=True, read_only=True)
     sound = serializers.SerializerMethodField()
+    near = serializers.SerializerMethodField()
 
     class Meta:
         model = DiagnosticResult
-        fields = ["overall_confidence", "urgency", "created_at", "models", "detections", "sound"]
+        fields = ["overall_confidence", "urgency", "created_at", "models", "detections", "sound", "near"]
+
+    @extend_schema_field(PointSerializer(allow_null=True))
+    def get_near(self, result: DiagnosticResult) -> dict[str, Any] | None:
+        """Where the garages were looked for from; null when neither the upload nor ?near= gave a place."""
+        point: Point | None = self.context.get("point")
+        if point is None:
+            return None
+        return {"latitude": point.latitude, "longitude": point.longitude, "source": point.source}
 
     @extend_schema_field(SoundAnalysisSerializer(allow_null=True))
     def get_sound(self, result: DiagnosticResult) -> dict[str, Any] | None:
@@ -261,3 +403,74 @@ class DiagnosticDetailSerializer(DiagnosticSerializer):
     """One diagnostic with its full result (null until the analysis has completed)."""
 
     result = ResultSerializer(read_only=True, allow_null=True)
+
+
+# --- Feedback ---------------------------------------------------------------------------------------
+
+MAX_VERDICTS = 50
+
+
+class FindingVerdictInputSerializer(serializers.Serializer):
+    finding = serializers.UUIDField(help_text="A finding's id (detections[].id in the result).")
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    code = serializers.SlugField(
+        required=False,
+        allow_null=True,
+        max_length=64,
+        help_text="With verdict=corrected: the right code, a warning light for a light, an engine sound for a sound.",
+    )
+
+
+class FeedbackInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Per finding, confirm it, reject it or give the right code; and what the mechanic found, if you know."""
+
+    findings = FindingVerdictInputSerializer(many=True, required=False, max_length=MAX_VERDICTS)
+    mechanic_found_code = serializers.SlugField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=64,
+        help_text="The catalog code the mechanic found (a light or a sound); null or empty clears it.",
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="What the mechanic said, in your words."
+    )
+
+
+class FindingFeedbackSerializer(serializers.ModelSerializer):
+    finding = serializers.PrimaryKeyRelatedField(
+        source="detection",
+        read_only=True,
+        allow_null=True,
+        pk_field=serializers.UUIDField(),
+        help_text="Null once a re-analysis replaced the finding; the verdict still counts for its model.",
+    )
+    code = serializers.CharField(source="predicted_code", read_only=True, help_text="The code the model reported.")
+    corrected_code = serializers.SerializerMethodField()
+    model = ModelBriefSerializer(source="ml_model", read_only=True, allow_null=True)
+
+    class Meta:
+        model = FindingFeedback
+        fields = ["finding", "code", "verdict", "corrected_code", "model", "updated_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_corrected_code(self, row: FindingFeedback) -> str | None:
+        corrected = row.corrected_entry
+        return corrected.code if corrected is not None else None
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    """What you told us about a diagnostic's result."""
+
+    diagnostic = serializers.UUIDField(source="record_id", read_only=True)
+    findings = FindingFeedbackSerializer(many=True, read_only=True)
+    mechanic_found_code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DiagnosticFeedback
+        fields = ["id", "diagnostic", "revision", "findings", "mechanic_found_code", "note", "created_at", "updated_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_mechanic_found_code(self, feedback: DiagnosticFeedback) -> str | None:
+        found = feedback.mechanic_found
+        return found.code if found is not None else None

@@ -4,7 +4,7 @@ import time
 from http import HTTPStatus
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -27,12 +27,23 @@ from diagnostics.api.serializers import (
     DiagnosticCreateSerializer,
     DiagnosticDetailSerializer,
     DiagnosticSerializer,
+    FeedbackInputSerializer,
+    FeedbackSerializer,
+    NearSerializer,
     ResultSerializer,
     WaitSerializer,
 )
 from diagnostics.filters import DiagnosticFilter
-from diagnostics.models import DiagnosticRecord, DiagnosticStatus
-from diagnostics.services import diagnostic_create, diagnostic_delete, diagnostic_reanalyze
+from diagnostics.models import DiagnosticFeedback, DiagnosticRecord, DiagnosticStatus, FindingFeedback
+from diagnostics.repairs import Point, garages_by_service, services_of
+from diagnostics.services import (
+    UNCHANGED,
+    FindingVerdict,
+    diagnostic_create,
+    diagnostic_delete,
+    diagnostic_feedback_submit,
+    diagnostic_reanalyze,
+)
 from mlops.sniff import sniff_file
 
 # How often ?wait re-reads the status: short enough to answer within a tenth of a second of completion.
@@ -51,6 +62,14 @@ ERRORS_READ = {
     404: OpenApiResponse(ErrorSerializer, description="No such diagnostic among yours."),
 }
 BAD_INPUT = {400: OpenApiResponse(ErrorSerializer, description="Invalid input; see error.fields.")}
+NEAR_PARAMETER = OpenApiParameter(
+    "near",
+    OpenApiTypes.STR,
+    description=(
+        "latitude,longitude (e.g. 3.8480,11.5021): list up to 3 garages near here for each repair, nearest first. "
+        "Without it, the upload's own latitude/longitude are used when it sent them."
+    ),
+)
 WAIT_PARAMETER = OpenApiParameter(
     "wait",
     OpenApiTypes.INT,
@@ -76,6 +95,23 @@ def _wait_seconds(request: Request) -> int:
     return serializer.validated_data["wait"]
 
 
+def _requested_point(request: Request) -> Point | None:
+    serializer = NearSerializer(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    near = serializer.validated_data.get("near")
+    return None if near is None else Point(latitude=near[0], longitude=near[1], source="near")
+
+
+def _feedback_of(record: DiagnosticRecord) -> DiagnosticFeedback | None:
+    findings = FindingFeedback.objects.select_related("ml_model", "corrected_light", "corrected_sound")
+    return (
+        DiagnosticFeedback.objects.filter(record=record)
+        .select_related("mechanic_found_light", "mechanic_found_sound")
+        .prefetch_related(Prefetch("findings", queryset=findings))
+        .first()
+    )
+
+
 def _wait_until_finished(record: DiagnosticRecord, seconds: int) -> None:
     """Poll the record's status (a one-column read) until it completes or fails, or time runs out."""
     if seconds <= 0 or record.is_finished:
@@ -96,7 +132,7 @@ def _wait_until_finished(record: DiagnosticRecord, seconds: int) -> None:
     ),
     retrieve=extend_schema(
         summary="One diagnostic with its result",
-        parameters=[WAIT_PARAMETER],
+        parameters=[WAIT_PARAMETER, NEAR_PARAMETER],
         responses={200: DiagnosticDetailSerializer, **BAD_INPUT, **ERRORS_READ},
     ),
     destroy=extend_schema(
@@ -137,11 +173,22 @@ class DiagnosticViewSet(
     def get_serializer_class(self) -> type[DiagnosticSerializer]:
         return DiagnosticDetailSerializer if self.action == "retrieve" else DiagnosticSerializer
 
+    def _result_context(self, record: DiagnosticRecord, point: Point | None = None) -> dict[str, Any]:
+        """The serializer context, with the garages near ``point`` (else the upload's place) for each repair."""
+        context = self.get_serializer_context()
+        if point is None and record.location is not None:
+            point = Point(latitude=record.location[0], longitude=record.location[1], source="upload")
+        result = getattr(record, "result", None)
+        if point is not None and result is not None:
+            context["point"] = point
+            context["garages"] = garages_by_service(services_of(result.detections.all()), point)
+        return context
+
     def _detail(self, record: DiagnosticRecord) -> dict[str, Any]:
         fresh = DiagnosticRecord.objects.with_findings().filter(pk=record.pk).first()
         if fresh is None:  # deleted while the request waited
             raise NotFound()
-        return DiagnosticDetailSerializer(fresh, context=self.get_serializer_context()).data
+        return DiagnosticDetailSerializer(fresh, context=self._result_context(fresh)).data
 
     @extend_schema(
         summary="Send a photo and/or a recording for diagnosis",
@@ -180,32 +227,96 @@ class DiagnosticViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         wait = _wait_seconds(request)
+        point = _requested_point(request)
         record = self.get_object()
         if wait and not record.is_finished:
             _wait_until_finished(record, wait)
             record = self.get_object()
-        return Response(self.get_serializer(record).data)
+        return Response(DiagnosticDetailSerializer(record, context=self._result_context(record, point)).data)
 
     def perform_destroy(self, instance: DiagnosticRecord) -> None:
         diagnostic_delete(record=instance, user=self.request.user, request=self.request)
 
     @extend_schema(
-        summary="The findings of a diagnostic, joined with the catalog",
+        summary="The findings of a diagnostic, joined with the catalog, the repairs and garages nearby",
+        description=(
+            "Each finding lists the directory services that fix it with their usual price range. With a place "
+            "(`?near=`, else the upload's `latitude`/`longitude`), each service also lists up to 3 garages within "
+            "25 km that offer it: distance, their price, open now and rating, nearest first."
+        ),
+        parameters=[NEAR_PARAMETER],
         responses={
             200: ResultSerializer,
+            **BAD_INPUT,
             **ERRORS_READ,
             409: OpenApiResponse(ErrorSerializer, description="No result: analysis pending or failed."),
         },
     )
     @action(detail=True, methods=["get"])
     def results(self, request: Request, pk: str | None = None) -> Response:
+        point = _requested_point(request)
         record = self.get_object()
         result = getattr(record, "result", None)
         if result is None:
             if record.status == DiagnosticStatus.FAILED:
                 raise ConflictError(record.error_message or "The analysis failed.", code="analysis_failed")
             raise ConflictError("The analysis has not finished yet.", code="analysis_pending")
-        return Response(ResultSerializer(result, context=self.get_serializer_context()).data)
+        return Response(ResultSerializer(result, context=self._result_context(record, point)).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Your feedback on a diagnostic's result",
+        responses={
+            200: FeedbackSerializer,
+            401: ERRORS_READ[401],
+            404: OpenApiResponse(ErrorSerializer, description="No such diagnostic among yours, or no feedback yet."),
+        },
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Tell us whether the result was right: per finding, and what the mechanic found",
+        description=(
+            "Per finding (`detections[].id`), `confirmed`, `rejected`, or `corrected` with the right `code`; "
+            "optionally `mechanic_found_code` and a `note`. Send it again (POST) to correct it: a verdict "
+            "replaces the earlier one on the same finding, findings you leave out keep theirs, and "
+            "`mechanic_found_code` and `note` replace theirs when sent (null or empty clears them). "
+            "201 the first time, 200 for a correction. Only the diagnostic's owner may send it."
+        ),
+        request=FeedbackInputSerializer,
+        responses={
+            201: OpenApiResponse(FeedbackSerializer, description="Stored."),
+            200: OpenApiResponse(FeedbackSerializer, description="Corrected."),
+            **BAD_INPUT,
+            **ERRORS_READ,
+            409: OpenApiResponse(ErrorSerializer, description="No completed result to give feedback on."),
+            415: OpenApiResponse(ErrorSerializer, description="Send JSON."),
+        },
+    )
+    @action(detail=True, methods=["get", "post"])
+    def feedback(self, request: Request, pk: str | None = None) -> Response:
+        record = self.get_object()
+        if request.method == "GET":
+            feedback = _feedback_of(record)
+            if feedback is None:
+                raise NotFound("No feedback on this diagnostic yet.")
+            return Response(FeedbackSerializer(feedback).data)
+        payload = FeedbackInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        verdicts = [
+            FindingVerdict(detection_id=item["finding"], verdict=item["verdict"], code=item.get("code"))
+            for item in data.get("findings", [])
+        ]
+        feedback, created = diagnostic_feedback_submit(
+            record=record,
+            user=request.user,
+            findings=verdicts,
+            mechanic_found_code=data.get("mechanic_found_code", UNCHANGED),
+            note=data.get("note", UNCHANGED),
+            request=request,
+        )
+        body = FeedbackSerializer(_feedback_of(record)).data
+        return Response(body, status=HTTPStatus.CREATED if created else HTTPStatus.OK)
 
     @extend_schema(
         summary="Analyse a diagnostic again and replace its result",

@@ -141,6 +141,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "body",
             "maintenance_record",
             "quote_request",
+            "diagnostic",
             "is_read",
             "read_at",
             "created_at",

@@ -37,7 +37,28 @@ class LiveFiguresSerializer(serializers.Serializer):
     latency_p95_ms = serializers.FloatField(allow_null=True)
 
 
+class CodeFeedbackSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The code the model predicted.")
+    reviewed = serializers.IntegerField(help_text="Findings of this code that drivers gave a verdict on.")
+    confirmed = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    corrected = serializers.IntegerField()
+    precision = serializers.FloatField(allow_null=True, help_text="confirmed / reviewed; null when none reviewed.")
+
+
+class FeedbackFiguresSerializer(serializers.Serializer):
+    """Live precision: what drivers said of this model's findings (the ground truth of an A/B test)."""
+
+    reviewed = serializers.IntegerField(help_text="Findings of this model that drivers gave a verdict on.")
+    confirmed = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    corrected = serializers.IntegerField(help_text="Rejected with the right code given.")
+    precision = serializers.FloatField(allow_null=True, help_text="confirmed / reviewed; null when none reviewed.")
+    by_code = CodeFeedbackSerializer(many=True)
+
+
 class PerformanceSerializer(serializers.Serializer):
     model = MLModelSerializer()
     metrics = serializers.JSONField(help_text="The figures measured at training time (per class, calibration).")
     live = LiveFiguresSerializer()
+    feedback = FeedbackFiguresSerializer(help_text="Live precision from drivers' feedback, overall and per code.")

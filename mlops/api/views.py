@@ -13,7 +13,7 @@ from accounts.permissions import HasModelPermission, IsStaff
 from cardoc.serializers import error_responses
 from mlops.api.serializers import MLModelSerializer, PerformanceSerializer, TrafficSerializer
 from mlops.models import MLModel
-from mlops.services import model_deploy, model_set_traffic
+from mlops.services import model_deploy, model_feedback, model_set_traffic
 
 BAD_REQUEST, UNAUTHORIZED, FORBIDDEN = HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN
 NOT_FOUND, CONFLICT, UNSUPPORTED = HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT, HTTPStatus.UNSUPPORTED_MEDIA_TYPE
@@ -70,11 +70,16 @@ class MLModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(MLModelSerializer(model).data)
 
     @extend_schema(
-        summary="A model's offline metrics and live figures",
+        summary="A model's offline metrics, live figures and live precision from drivers' feedback",
         responses={HTTPStatus.OK: PerformanceSerializer, **error_responses(UNAUTHORIZED, FORBIDDEN, NOT_FOUND)},
     )
     @action(detail=True, methods=["get"])
     def performance(self, request: Request, pk: str | None = None) -> Response:
         model = self.get_object()
-        body = {"model": model, "metrics": model.metrics, "live": model.predictions.live_figures()}
+        body = {
+            "model": model,
+            "metrics": model.metrics,
+            "live": model.predictions.live_figures(),
+            "feedback": model_feedback(model_ids=[model.pk])[model.pk],
+        }
         return Response(PerformanceSerializer(body).data)
