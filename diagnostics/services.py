@@ -653,7 +653,9 @@ def diagnostic_feedback_submit(
     feedback = DiagnosticFeedback.objects.filter(record=locked).first()
     created = feedback is None
     if feedback is None:
-        if not resolved and not mechanic_found_code and not note:
+        said_code = mechanic_found_code is not UNCHANGED and bool(mechanic_found_code)
+        said_note = note is not UNCHANGED and bool((note or "").strip())
+        if not resolved and not said_code and not said_note:
             raise ValidationError({"findings": ["Say something: a verdict on a finding, or what the mechanic found."]})
         feedback = DiagnosticFeedback(record=locked, user=locked.user, note="")
     else:
