@@ -2,7 +2,8 @@
 
 Each command also has a test that runs it on real input: seed and load_catalog in
 tests/catalog/test_load_catalog.py, load_models and diagnose in tests/mlops/test_commands.py, setup_schedules in
-tests/maintenance/test_reminders.py, train_model in tests/mlops/test_train_command.py.
+tests/maintenance/test_reminders.py, train_model in tests/mlops/test_train_command.py, export_feedback in
+tests/diagnostics/test_export_feedback.py.
 """
 
 from __future__ import annotations
