@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from accounts.models import User, UserProfile, Vehicle, VehicleQuerySet
 from cardoc import rls
 from catalog.models import WarningLight
-from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult
+from diagnostics.models import Detection, DiagnosticFeedback, DiagnosticRecord, DiagnosticResult, FindingFeedback
 from directory.models import Mechanic, Review
 from maintenance.models import CalendarFeed, MaintenanceRecord, Notification
 from tests.maintenance.conftest import make_record
@@ -32,6 +32,8 @@ DRIVER_TABLES = [
     "diagnostics_diagnosticrecord",
     "diagnostics_diagnosticresult",
     "diagnostics_detection",
+    "diagnostics_diagnosticfeedback",
+    "diagnostics_findingfeedback",
     "maintenance_maintenancerecord",
     "maintenance_notification",
     "maintenance_calendarfeed",
@@ -58,6 +60,10 @@ def owned_rows(driver: User, other_driver: User) -> dict[str, dict[str, Any]]:
         record = baker.make(DiagnosticRecord, user=user, vehicle=vehicle, diagnostic_type="dashboard_scan")
         result = baker.make(DiagnosticResult, record=record, overall_confidence=0.5, urgency="soon")
         detection = baker.make(Detection, result=result, confidence=0.5, warning_light=baker.make(WarningLight))
+        feedback = baker.make(DiagnosticFeedback, record=record, user=user)
+        verdict = baker.make(
+            FindingFeedback, feedback=feedback, detection=detection, predicted_code="x", verdict="confirmed"
+        )
         job = make_record(user, vehicle=vehicle)
         note = baker.make(Notification, user=user, maintenance_record=job, kind="maintenance_due")
         feed = baker.make(CalendarFeed, user=user, token_hash=f"{user.pk.hex}{'0' * 32}")
@@ -68,6 +74,8 @@ def owned_rows(driver: User, other_driver: User) -> dict[str, dict[str, Any]]:
             "diagnostics_diagnosticrecord": record,
             "diagnostics_diagnosticresult": result,
             "diagnostics_detection": detection,
+            "diagnostics_diagnosticfeedback": feedback,
+            "diagnostics_findingfeedback": verdict,
             "maintenance_maintenancerecord": job,
             "maintenance_notification": note,
             "maintenance_calendarfeed": feed,
