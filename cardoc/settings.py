@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "guardian",
     "auditlog",
     "django_q",
+    "django_prometheus",
     "cardoc",
     "accounts",
     "catalog",
@@ -64,6 +65,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: probes come by IP over plain HTTP, so they must pass before host checks and the HTTPS redirect.
     "cardoc.health.HealthCheckMiddleware",
+    # /metrics, for the same reason; then django-prometheus's timer, which must wrap everything that follows.
+    "cardoc.metrics.MetricsMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # After the probes, which would fill the log; outside everything else, so it times and sees all of it.
     "cardoc.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -88,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last, as django-prometheus asks: it labels the request with its view.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cardoc.urls"
@@ -123,6 +129,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# django-prometheus's wrappers of the same backends time every query for /metrics (django_db_*).
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -345,6 +356,11 @@ ORPHAN_MEDIA_GRACE_HOURS = env.int("ORPHAN_MEDIA_GRACE_HOURS", default=24)
 # /health/ready turns 503 when more tasks than this wait in the queue, or less disk than this is free.
 HEALTH_MAX_QUEUE = env.int("HEALTH_MAX_QUEUE", default=200)
 HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=500)
+
+# --- Metrics (/metrics, Prometheus) ----------------------------------------------------------------
+# Readable with "Authorization: Bearer <METRICS_TOKEN>" or from these addresses/networks; neither: nobody.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 
 # --- Diagnostics ----------------------------------------------------------------------------------
 # How many analysis runs one request for analysis may take before it fails for good; transient errors

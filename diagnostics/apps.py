@@ -12,6 +12,7 @@ class DiagnosticsConfig(AppConfig):
 
     def ready(self) -> None:
         hooks.user_erasers.register("diagnostics.services.user_diagnostics_erase")
+        hooks.metric_collectors.register("diagnostics.metrics.diagnostic_metrics")
         from django.db.models.signals import post_delete
 
         from diagnostics.models import DiagnosticRecord
