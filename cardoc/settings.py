@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -223,6 +224,47 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+
+def _s3_storage(url: str, *, folder: str, public: bool) -> dict[str, object]:
+    """A django-storages S3 backend from ``s3://bucket[/prefix]?endpoint_url=…&region_name=…&custom_domain=…``.
+
+    Credentials come the way boto3 reads them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the machine's
+    role), never from the URL. Public files get plain URLs (the bucket policy makes ``<prefix>/public``
+    readable); private ones none that work without a signature, and the API streams them to their owner.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperlyConfigured(f"A storage URL looks like s3://bucket/prefix?endpoint_url=..., not {url!r}.")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    unknown = set(query) - {"endpoint_url", "region_name", "custom_domain"}
+    if unknown:
+        raise ImproperlyConfigured(f"Unknown storage URL option(s): {', '.join(sorted(unknown))}.")
+    prefix = parts.path.strip("/")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": parts.netloc,
+            "location": f"{prefix}/{folder}" if prefix else folder,
+            "endpoint_url": query.get("endpoint_url"),
+            "region_name": query.get("region_name"),
+            "custom_domain": query.get("custom_domain") if public else None,
+            "querystring_auth": not public,
+            # Our names are unique (uuids): never rename on collision, and never let a bucket ACL decide.
+            "file_overwrite": True,
+            "default_acl": None,
+        },
+    }
+
+
+# Off by default (files under var/). With several web or worker machines, uploads must be where every one
+# of them can read them: an S3-compatible bucket (AWS, MinIO, Ceph, R2...) through django-storages.
+MEDIA_STORAGE_URL = env.str("MEDIA_STORAGE_URL", default="")
+PRIVATE_STORAGE_URL = env.str("PRIVATE_STORAGE_URL", default=MEDIA_STORAGE_URL)
+if MEDIA_STORAGE_URL:
+    STORAGES["default"] = _s3_storage(MEDIA_STORAGE_URL, folder="public", public=True)
+if PRIVATE_STORAGE_URL:
+    STORAGES["private"] = _s3_storage(PRIVATE_STORAGE_URL, folder="private", public=False)
 FORMS_URLFIELD_ASSUME_HTTPS = True
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -328,6 +370,9 @@ SPECTACULAR_SETTINGS = {
 Q_CLUSTER: dict[str, object] = {
     "name": "cardoc",
     "workers": env.int("Q_WORKERS", default=2),
+    # Tasks a cluster takes from the broker ahead of its workers. On SIGTERM it still runs those before it
+    # exits, so keep it to one per worker: what is left stays in the broker for the next cluster.
+    "queue_limit": env.int("Q_WORKERS", default=2),
     "recycle": 500,
     "timeout": env.int("Q_TIMEOUT", default=120),
     "retry": env.int("Q_RETRY", default=180),
