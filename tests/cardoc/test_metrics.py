@@ -115,7 +115,8 @@ def test_it_reports_the_queue_and_diagnostic_outcomes(client: Client, driver: Us
 
     text = scrape(client)
     assert value(text, "cardoc_queue_depth") == 1
-    assert 0 <= value(text, "cardoc_queue_oldest_age_seconds") < 60
+    if "orm" in settings.Q_CLUSTER:  # Redis keeps no enqueue time for the age
+        assert 0 <= value(text, "cardoc_queue_oldest_age_seconds") < 60
     assert value(text, "cardoc_diagnostics_last_hour", status="completed") == 3
     assert value(text, "cardoc_diagnostics_last_hour", status="failed") == 1
     assert value(text, "cardoc_diagnostics_last_hour", status="in_progress") == 0
