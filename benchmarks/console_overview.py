@@ -15,6 +15,7 @@ of the whole page.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -137,6 +138,7 @@ def main() -> None:
     parser.add_argument("--diagnostics", type=int, default=20_000)
     parser.add_argument("--predictions", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--json", action="store_true", help="End with one JSON line of the headline figures.")
     args = parser.parse_args()
 
     setup_test_environment(debug=False)
@@ -177,6 +179,9 @@ def main() -> None:
         print(f"admin index:    p50 {page_p50:.1f} ms, p95 {page_p95:.1f} ms")
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory of this process: {peak_mib:.0f} MiB")
+        if args.json:
+            headline = {"figures_p50_ms": round(figures_p50, 2), "page_p50_ms": round(page_p50, 2)}
+            print(json.dumps({**headline, "page_queries": len(queries), "database": connection.vendor}))
     finally:
         connection.creation.destroy_test_db(original, verbosity=0)
 

@@ -230,6 +230,10 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
 
 
+# Each report's headline figures, for --json.
+FIGURES: dict[str, dict[str, float]] = {}
+
+
 def report(label: str, seconds: list[float], wall: float | None = None) -> None:
     line = (
         f"{label:<44} n={len(seconds):<4} p50={statistics.median(seconds) * 1000:7.0f} ms"
@@ -238,6 +242,9 @@ def report(label: str, seconds: list[float], wall: float | None = None) -> None:
     if wall is not None:
         line += f"  throughput={len(seconds) / wall * 60:6.0f}/min"
     print(line, flush=True)
+    FIGURES[label] = {"p50_ms": round(statistics.median(seconds) * 1000, 1), "n": len(seconds)}
+    if wall is not None:
+        FIGURES[label]["per_minute"] = round(len(seconds) / wall * 60, 1)
 
 
 def main() -> None:
@@ -246,6 +253,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--requests", type=int, default=60, help="diagnostics sent by the concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="django-q2 worker processes")
+    parser.add_argument("--json", action="store_true", help="End with one JSON line of the headline figures.")
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS, help="which diagnostic types to send")
     args = parser.parse_args()
 
@@ -312,6 +320,8 @@ def main() -> None:
                 print(f"  {len(failures)} failed, e.g. {failures[0]}")
     if not os.environ.get("KEEP_BENCH"):
         shutil.rmtree(BENCH_DIR / "private", ignore_errors=True)
+    if args.json:
+        print(json.dumps(FIGURES))
 
 
 if __name__ == "__main__":

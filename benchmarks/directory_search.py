@@ -10,6 +10,7 @@ services, and prints the median and 95th percentile latency of the first page th
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -90,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="End with one JSON line of the headline figures.")
     args = parser.parse_args()
 
     setup_test_environment(debug=False)
@@ -117,6 +119,7 @@ def main() -> None:
             ),
             ("service by price", {"service": "Oil change", "ordering": "price"}),
         ]
+        figures: dict[str, dict[str, float]] = {}
         print(f"\n{'scenario':<26}{'found':>8}{'API p50':>10}{'p95':>9}")
         for label, params in scenarios:
             response = api.get("/api/v1/mechanics", params)
@@ -128,8 +131,11 @@ def main() -> None:
 
             p50, p95 = timed(http, args.repeats)
             print(f"{label:<26}{found:>8,}{p50:>8.1f}ms{p95:>7.1f}ms")
+            figures[label] = {"api_p50_ms": round(p50, 2), "api_p95_ms": round(p95, 2), "found": found}
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"\npeak memory of this process: {peak_mib:.0f} MiB")
+        if args.json:
+            print(json.dumps({connection.vendor: figures}))
     finally:
         connection.creation.destroy_test_db(original, verbosity=0)
 

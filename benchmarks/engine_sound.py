@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--artifacts", type=Path, default=DEFAULT_ARTIFACTS)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--json", action="store_true", help="End with one JSON line of the headline figures.")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -96,6 +97,8 @@ def main() -> None:
         run(long_flac)
         figures[f"{name}_60s_48k_stereo_flac_ms"] = round((time.perf_counter() - start) * 1000, 1)
     print(json.dumps(figures, indent=2))
+    if args.json:  # the same figures on one line, last
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":

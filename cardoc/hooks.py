@@ -9,12 +9,14 @@ torch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
+    from prometheus_client.core import Metric
+
     from cardoc.health import Check
     from cardoc.seeding import UpsertCounts
 
@@ -84,3 +86,7 @@ diagnostic_finished: Hook[DiagnosticFinished] = Hook("diagnostic_finished")
 # "by_code": [{"code", "reviewed", "confirmed", "rejected", "corrected", "precision"}, ...]}}.
 FeedbackFigures = Callable[..., "Mapping[Any, Mapping[str, Any]]"]
 model_feedback_figures: Hook[FeedbackFigures] = Hook("model_feedback_figures")
+# More metrics for ``/metrics`` (cardoc.metrics), read from the database at scrape time: () -> Iterable[Metric].
+# Each must be cheap (a scraper comes every few seconds) and return only figures, never anyone's rows.
+MetricCollector = Callable[[], "Iterable[Metric]"]
+metric_collectors: Hook[MetricCollector] = Hook("metric_collectors")

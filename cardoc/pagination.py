@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -20,6 +22,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
             return super().paginate_queryset(queryset, request, view)
         except NotFound as exc:
             raise ValidationError({self.page_query_param: [str(exc.detail)]}) from exc
+
+
+class CappedPaginator(Paginator):
+    """A Django paginator over the first ``cap`` rows at most: it counts no further than that."""
+
+    cap = 1000
+
+    @cached_property
+    def count(self) -> int:
+        # Counting stops at the cap (LIMIT in a subquery), and the order does not change how many there are.
+        return int(self.object_list.order_by()[: self.cap].count())
 
 
 class NewestFirstCursorPagination(pagination.CursorPagination):

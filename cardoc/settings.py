@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "guardian",
     "auditlog",
     "django_q",
+    "django_prometheus",
     "cardoc",
     "accounts",
     "catalog",
@@ -64,6 +66,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: probes come by IP over plain HTTP, so they must pass before host checks and the HTTPS redirect.
     "cardoc.health.HealthCheckMiddleware",
+    # /metrics, for the same reason; then django-prometheus's timer, which must wrap everything that follows.
+    "cardoc.metrics.MetricsMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # After the probes, which would fill the log; outside everything else, so it times and sees all of it.
     "cardoc.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -88,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last, as django-prometheus asks: it labels the request with its view.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cardoc.urls"
@@ -123,6 +130,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# django-prometheus's wrappers of the same backends time every query for /metrics (django_db_*).
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -212,6 +224,47 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+
+def _s3_storage(url: str, *, folder: str, public: bool) -> dict[str, object]:
+    """A django-storages S3 backend from ``s3://bucket[/prefix]?endpoint_url=…&region_name=…&custom_domain=…``.
+
+    Credentials come the way boto3 reads them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the machine's
+    role), never from the URL. Public files get plain URLs (the bucket policy makes ``<prefix>/public``
+    readable); private ones none that work without a signature, and the API streams them to their owner.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperlyConfigured(f"A storage URL looks like s3://bucket/prefix?endpoint_url=..., not {url!r}.")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    unknown = set(query) - {"endpoint_url", "region_name", "custom_domain"}
+    if unknown:
+        raise ImproperlyConfigured(f"Unknown storage URL option(s): {', '.join(sorted(unknown))}.")
+    prefix = parts.path.strip("/")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": parts.netloc,
+            "location": f"{prefix}/{folder}" if prefix else folder,
+            "endpoint_url": query.get("endpoint_url"),
+            "region_name": query.get("region_name"),
+            "custom_domain": query.get("custom_domain") if public else None,
+            "querystring_auth": not public,
+            # Our names are unique (uuids): never rename on collision, and never let a bucket ACL decide.
+            "file_overwrite": True,
+            "default_acl": None,
+        },
+    }
+
+
+# Off by default (files under var/). With several web or worker machines, uploads must be where every one
+# of them can read them: an S3-compatible bucket (AWS, MinIO, Ceph, R2...) through django-storages.
+MEDIA_STORAGE_URL = env.str("MEDIA_STORAGE_URL", default="")
+PRIVATE_STORAGE_URL = env.str("PRIVATE_STORAGE_URL", default=MEDIA_STORAGE_URL)
+if MEDIA_STORAGE_URL:
+    STORAGES["default"] = _s3_storage(MEDIA_STORAGE_URL, folder="public", public=True)
+if PRIVATE_STORAGE_URL:
+    STORAGES["private"] = _s3_storage(PRIVATE_STORAGE_URL, folder="private", public=False)
 FORMS_URLFIELD_ASSUME_HTTPS = True
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -317,6 +370,9 @@ SPECTACULAR_SETTINGS = {
 Q_CLUSTER: dict[str, object] = {
     "name": "cardoc",
     "workers": env.int("Q_WORKERS", default=2),
+    # Tasks a cluster takes from the broker ahead of its workers. On SIGTERM it still runs those before it
+    # exits, so keep it to one per worker: what is left stays in the broker for the next cluster.
+    "queue_limit": env.int("Q_WORKERS", default=2),
     "recycle": 500,
     "timeout": env.int("Q_TIMEOUT", default=120),
     "retry": env.int("Q_RETRY", default=180),
@@ -345,6 +401,11 @@ ORPHAN_MEDIA_GRACE_HOURS = env.int("ORPHAN_MEDIA_GRACE_HOURS", default=24)
 # /health/ready turns 503 when more tasks than this wait in the queue, or less disk than this is free.
 HEALTH_MAX_QUEUE = env.int("HEALTH_MAX_QUEUE", default=200)
 HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=500)
+
+# --- Metrics (/metrics, Prometheus) ----------------------------------------------------------------
+# Readable with "Authorization: Bearer <METRICS_TOKEN>" or from these addresses/networks; neither: nobody.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 
 # --- Diagnostics ----------------------------------------------------------------------------------
 # How many analysis runs one request for analysis may take before it fails for good; transient errors

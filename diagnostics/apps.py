@@ -14,6 +14,7 @@ class DiagnosticsConfig(AppConfig):
         hooks.user_erasers.register("diagnostics.services.user_diagnostics_erase")
         # The registry (mlops, below us) shows drivers' verdicts as each model's live precision.
         hooks.model_feedback_figures.register("diagnostics.overview.feedback_figures")
+        hooks.metric_collectors.register("diagnostics.metrics.diagnostic_metrics")
         from django.db.models.signals import post_delete
 
         from diagnostics.models import DiagnosticRecord

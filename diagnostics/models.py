@@ -104,7 +104,8 @@ class DiagnosticRecord(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["user", "-created_at"], name="diagnostic_user_created_idx"),
+            # The history: one driver's newest first, in exactly the list's order (the id breaks ties).
+            models.Index(fields=["user", "-created_at", "-id"], name="diagnostic_user_history_idx"),
             models.Index(fields=["status", "started_at"], name="diagnostic_status_started_idx"),
         ]
         constraints = [

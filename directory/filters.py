@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from directory.models import WEEKDAYS, Mechanic, Service, ServiceCategory
+from directory.models import NEAREST_LIMIT, WEEKDAYS, Mechanic, Service, ServiceCategory
 from directory.search import RANK_ALIAS, search_listings
 
 DEFAULT_RADIUS_KM = 10.0
@@ -133,7 +133,7 @@ class MechanicFilter(django_filters.FilterSet):
     near = LatLngFilter(
         method="defer_nearby",
         help_text="latitude,longitude: only listings within radius_km of this point, nearest first, "
-        "each with distance_km.",
+        f"each with distance_km. Nearest first, the list holds the {NEAREST_LIMIT:,} nearest at most.",
     )
     radius_km = django_filters.NumberFilter(
         method="defer_radius",
@@ -198,14 +198,18 @@ class MechanicFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         if text := data.get("search"):
             queryset = search_listings(queryset, text)
-        if point := data.get("near"):
+        point = data.get("near")
+        ordering = data.get("ordering") or ("distance" if point else "relevance" if text else "")
+        if point:
             radius = data.get("radius_km")
-            queryset = queryset.nearby(
+            # Nearest first, the list is cut at NEAREST_LIMIT (see NearestFirstPagination), so the database
+            # needs to look no farther than the NEAREST_LIMIT nearest; any other order needs the whole circle.
+            within = queryset.nearest if ordering == "distance" else queryset.nearby
+            queryset = within(
                 latitude=point[0],
                 longitude=point[1],
                 radius_km=float(radius) if radius is not None else DEFAULT_RADIUS_KM,
             )
-        ordering = data.get("ordering") or ("distance" if point else "relevance" if text else "")
         if ordering == "distance":
             return queryset.order_by("distance_km", "business_name", "id")
         if ordering == "relevance":

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models.fields.json import KT
 from django.db.models.functions import ASin, Cast, Cos, Power, Radians, RowNumber, Sin, Sqrt
 from django.utils import timezone
@@ -27,6 +27,11 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_SPANS_PER_DAY = 2
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 EARTH_RADIUS_KM = 6371.0088
+# A nearest-first list holds at most this many listings (50 pages of 20): past it, nobody is looking for the
+# closest garage any more, and the cap is what lets PostgreSQL answer any radius from its GiST index.
+NEAREST_LIMIT = 1000
+# Relative slack on a tightened radius, so a row exactly at the cut is never lost to floating-point rounding.
+RADIUS_SLACK = 1e-9
 CHANGE_PERMISSION = "directory.change_mechanic"
 
 
@@ -201,7 +206,7 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
         SQL grows with the number of distinct UTC offsets in the directory (a handful), not with its rows.
         """
         by_local_time: dict[tuple[str, str, str], list[str]] = {}
-        for zone in Mechanic.objects.order_by().values_list("time_zone", flat=True).distinct():
+        for zone in zones_in_use(self.db):
             if zone in available_time_zones():
                 by_local_time.setdefault(local_day_and_time(moment, zone), []).append(zone)
         aliases: dict[str, Any] = {}
@@ -292,6 +297,69 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
             )
         )
         return ranked.filter(service_rank__lte=per_service).order_by("offered_service_id", "service_rank")
+
+    def nearest(
+        self, *, latitude: float, longitude: float, radius_km: float, limit: int = NEAREST_LIMIT
+    ) -> MechanicQuerySet:
+        """``nearby()``, cut down to a radius that still holds the ``limit`` nearest listings (or all of them).
+
+        Its first ``limit`` rows are exactly ``nearby()``'s, in the same order; it may hold a few more. On
+        PostgreSQL a probe walks the GiST index ``mechanic_location_gist`` outwards from the point (KNN on
+        ``point(longitude, latitude)``, a flat distance in degrees) and reads the exact great-circle distance
+        of the first ``limit`` listings it meets. Whatever order they came in, those ``limit`` listings lie
+        within the farthest of their distances, so the true ``limit`` nearest do too: the answer is
+        ``nearby()`` at that radius, a box of about ``limit`` rows however wide a radius was asked for. On
+        SQLite, which has no such index, it is ``nearby()`` itself.
+        """
+        if connections[self.db].vendor != "postgresql":
+            return self.nearby(latitude=latitude, longitude=longitude, radius_km=radius_km)
+        # No radius condition here: with one, the planner misjudges how many rows the box holds and sorts
+        # them all instead of walking the index. The other filters of this queryset do apply.
+        probe = (
+            self.annotate(_probe_km=haversine_km(latitude=latitude, longitude=longitude))
+            .order_by(DegreeDistance(latitude=latitude, longitude=longitude))
+            .values_list("_probe_km", flat=True)[:limit]
+        )
+        distances = list(probe)
+        reach = radius_km
+        if len(distances) == limit:
+            reach = min(radius_km, max(distances) * (1 + RADIUS_SLACK) + RADIUS_SLACK)
+        return self.nearby(latitude=latitude, longitude=longitude, radius_km=reach)
+
+
+def zones_in_use(using: str | None = None) -> list[str]:
+    """The distinct time zones of the listings, read by skipping through ``mechanic_time_zone_idx``.
+
+    A plain ``SELECT DISTINCT`` reads every row (100 ms at 100,000 listings); this recursive query asks the
+    index for the next zone after the last one, once per zone in use (a handful), in well under a millisecond.
+    """
+    table = connections[using or "default"].ops.quote_name(Mechanic._meta.db_table)
+    sql = (
+        f"WITH RECURSIVE zones(zone) AS (SELECT MIN(time_zone) FROM {table} "  # noqa: S608  # no user input
+        f"UNION ALL SELECT (SELECT MIN(time_zone) FROM {table} WHERE time_zone > zones.zone) "
+        "FROM zones WHERE zones.zone IS NOT NULL) SELECT zone FROM zones WHERE zone IS NOT NULL"
+    )
+    with connections[using or "default"].cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
+class DegreeDistance(models.Func):
+    """PostgreSQL's ``point(longitude, latitude) <-> point(lng, lat)``: the flat distance in degrees that the
+    GiST index ``mechanic_location_gist`` orders by (nearest-neighbour search). Only an order for candidates:
+    a degree of longitude is shorter than one of latitude away from the equator."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " <-> "
+    output_field = models.FloatField()
+
+    def __init__(self, *, latitude: float, longitude: float) -> None:
+        # The index is on exactly point(longitude, latitude); the constants are cast so the planner matches it.
+        here = (Cast(models.Value(value), models.FloatField()) for value in (longitude, latitude))
+        super().__init__(
+            models.Func(models.F("longitude"), models.F("latitude"), function="point", output_field=self.output_field),
+            models.Func(*here, function="point", output_field=self.output_field),
+        )
 
 
 def _open_condition(*, day: str, yesterday: str, hhmm: str, prefix: str) -> tuple[dict[str, Any], models.Q]:

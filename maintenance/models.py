@@ -110,7 +110,8 @@ class MaintenanceRecord(models.Model):
     class Meta:
         ordering = ["scheduled_date", "created_at"]
         indexes = [
-            models.Index(fields=["user", "scheduled_date"], name="maintenance_user_sched_idx"),
+            # The driver's list, in exactly its order, so a deep page is an index walk and not a sort.
+            models.Index(fields=["user", "scheduled_date", "created_at"], name="maintenance_user_agenda_idx"),
             models.Index(fields=["reminder_status", "scheduled_date"], name="maintenance_reminder_idx"),
         ]
         constraints = [

@@ -12,3 +12,4 @@ class MlopsConfig(AppConfig):
 
     def ready(self) -> None:
         hooks.readiness_checks.register("mlops.health.models_ready")
+        hooks.metric_collectors.register("mlops.metrics.inference_metrics")

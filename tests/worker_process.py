@@ -15,7 +15,7 @@ from django.conf import settings
 def worker_database_url() -> str:
     """The test database (not the development one) as a URL the worker process can use."""
     db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if db["ENGINE"].endswith(".sqlite3"):  # django-prometheus wraps the backend: match its last part
         return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
@@ -45,3 +45,19 @@ def qcluster_process(*, var_dir: Path, log_file: Path) -> Iterator[subprocess.Po
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def slow_pair(key: str, seconds: float) -> None:
+    """A task for the shutdown test: marks that it started, works for ``seconds``, then writes two rows in one
+    transaction, so a task cut short leaves either both rows or neither (never half its work)."""
+    import time
+
+    from django.db import transaction
+
+    from cardoc.models import AppSetting
+
+    AppSetting.objects.create(key=f"{key}-started", value=True, category="notifications")
+    time.sleep(seconds)
+    with transaction.atomic():
+        AppSetting.objects.create(key=f"{key}-a", value=1, category="notifications")
+        AppSetting.objects.create(key=f"{key}-b", value=2, category="notifications")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from accounts.throttles import ReviewThrottle
-from cardoc.pagination import NewestFirstCursorPagination, PageNumberPagination
+from cardoc.pagination import CappedPaginator, NewestFirstCursorPagination, PageNumberPagination
 from cardoc.public_cache import PublicCachedReadMixin
 from cardoc.serializers import error_responses
 from directory.api.serializers import (
@@ -30,7 +31,7 @@ from directory.api.serializers import (
     ServiceSerializer,
 )
 from directory.filters import MechanicFilter, ServiceFilter
-from directory.models import GaragePhoto, Mechanic, MechanicService, Review, Service
+from directory.models import NEAREST_LIMIT, GaragePhoto, Mechanic, MechanicService, Review, Service
 from directory.services import review_delete, review_mark_helpful, review_report, review_submit, review_update
 
 REVIEW_ORDERINGS = {"newest": ("-created_at", "-id"), "helpful": ("-helpful_count", "-created_at", "-id")}
@@ -41,6 +42,19 @@ REVIEW_ORDERING_PARAMETER = OpenApiParameter(
 
 class ReviewOrderingSerializer(serializers.Serializer):
     ordering = serializers.ChoiceField(choices=list(REVIEW_ORDERINGS), required=False, default="newest")
+
+
+class NearestPaginator(CappedPaginator):
+    cap = NEAREST_LIMIT
+
+
+class MechanicPagination(PageNumberPagination):
+    """Numbered pages; a nearest-first list stops at the NEAREST_LIMIT nearest (what ``nearest()`` keeps)."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        order = queryset.query.order_by
+        self.django_paginator_class = NearestPaginator if order and order[0] == "distance_km" else Paginator
+        return super().paginate_queryset(queryset, request, view)
 
 
 def reviews_for_reading() -> QuerySet[Review]:
@@ -71,6 +85,7 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = MechanicSerializer
     filterset_class = MechanicFilter
+    pagination_class = MechanicPagination
     queryset = Mechanic.objects.all()
 
     def get_queryset(self) -> QuerySet[Mechanic]:

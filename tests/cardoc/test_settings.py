@@ -83,3 +83,61 @@ def test_the_deployment_checklist_is_clean_with_production_variables() -> None:
 @pytest.mark.django_db
 def test_the_models_and_migrations_agree() -> None:
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+STORAGE_PROBE = """
+from django.core.files.storage import storages
+for alias in ("default", "private"):
+    storage = storages[alias]
+    print(alias, type(storage).__name__, storage.bucket_name, storage.location, storage.endpoint_url)
+print(storages["default"].url("garages/x/photo.jpg"))
+"""
+
+
+def test_uploads_go_to_s3_compatible_storage_when_a_storage_url_is_set() -> None:
+    # Building the storages and a public URL needs no network: nothing here reaches the bucket.
+    url = (
+        "s3://cardoc-media/prod?endpoint_url=https://s3.example.net&region_name=eu-west-3&custom_domain=cdn.example.net"
+    )
+    env = {"DEBUG": "true", "MEDIA_STORAGE_URL": url, "DJANGO_SETTINGS_MODULE": "cardoc.settings"}
+    result = _run(["-c", f"import django; django.setup()\n{STORAGE_PROBE}"], env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "default S3Storage cardoc-media prod/public https://s3.example.net"
+    assert lines[1] == "private S3Storage cardoc-media prod/private https://s3.example.net"
+    assert lines[2] == "https://cdn.example.net/prod/public/garages/x/photo.jpg"
+
+
+def test_private_files_may_live_in_a_bucket_of_their_own() -> None:
+    env = {
+        "DEBUG": "true",
+        "MEDIA_STORAGE_URL": "s3://cardoc-public",
+        "PRIVATE_STORAGE_URL": "s3://cardoc-private/uploads",
+        "DJANGO_SETTINGS_MODULE": "cardoc.settings",
+    }
+    result = _run(["-c", f"import django; django.setup()\n{STORAGE_PROBE}"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == [
+        "default S3Storage cardoc-public public None",
+        "private S3Storage cardoc-private uploads/private None",
+    ]
+
+
+def test_files_stay_on_disk_without_a_storage_url() -> None:
+    probe = (
+        "from django.core.files.storage import storages as s\n"
+        "print(type(s['default']).__name__, type(s['private']).__name__)"
+    )
+    result = _run(
+        ["-c", f"import django; django.setup()\n{probe}"],
+        {"DEBUG": "true", "DJANGO_SETTINGS_MODULE": "cardoc.settings"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["FileSystemStorage", "FileSystemStorage"]
+
+
+def test_a_malformed_storage_url_is_refused_at_start() -> None:
+    for url in ("https://bucket.example", "s3://bucket?acl=public-read"):
+        result = _run(["manage.py", "check"], {"DEBUG": "true", "MEDIA_STORAGE_URL": url})
+        assert result.returncode != 0
+        assert "storage URL" in result.stderr
