@@ -72,3 +72,8 @@ content_seeders: Hook[ContentSeeder] = Hook("content_seeders")
 # anything heavy into the web process (no torch).
 ReadinessCheck = Callable[[], "Check"]
 readiness_checks: Hook[ReadinessCheck] = Hook("readiness_checks")
+
+# How many bytes of ``user``'s files the app stores (the per-user storage quota adds them up, see
+# accounts.services.storage_quota_check): (*, user: User) -> int. It must be one cheap query, not a walk of the disk.
+StorageUsage = Callable[..., int]
+storage_usage: Hook[StorageUsage] = Hook("storage_usage")

@@ -12,6 +12,7 @@ class DiagnosticsConfig(AppConfig):
 
     def ready(self) -> None:
         hooks.user_erasers.register("diagnostics.services.user_diagnostics_erase")
+        hooks.storage_usage.register("diagnostics.services.user_storage_used")
         from django.db.models.signals import post_delete
 
         from diagnostics.models import DiagnosticRecord

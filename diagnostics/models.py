@@ -85,6 +85,9 @@ class DiagnosticRecord(models.Model):
     client_ref = models.UUIDField(
         null=True, blank=True, help_text="Made on the phone while offline, so a retried upload is stored once."
     )
+    media_bytes = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Size of the stored photo and recording; counts toward the storage quota."
+    )
     ml_models = models.ManyToManyField(MLModel, related_name="diagnostics", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(
