@@ -5,9 +5,10 @@ mutmut mutates whole files (``[tool.mutmut] only_mutate`` in pyproject.toml); th
 of the functions issue 14 names (SCOPE), then scores them: killed / (killed + survived), where a timeout
 counts as killed (the test run noticed) and a mutant listed in EQUIVALENT is left out, with its reason.
 
-    python .ci/mutation.py [--jobs N] [--json] [--score-only]
+    python .ci/mutation.py [--jobs N] [--json] [--score-only] [--only GLOB ...]
 
-``--score-only`` reads the results of the last run (mutants/) without running anything.
+``--score-only`` reads the results of the last run (mutants/) without running anything; ``--only`` runs and
+scores a part of SCOPE (mutant-name globs, e.g. ``'maintenance.dates.*'``), for a quicker look.
 Exits 1 when the score is under the target.
 """
 
@@ -57,8 +58,9 @@ KILLED = {"killed", "timeout"}
 IGNORED = {"skipped", "not checked", "check was interrupted by user"}
 
 
-def in_scope(name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in SCOPE)
+def in_scope(name: str, only: list[str] | None = None) -> bool:
+    wanted = any(fnmatch.fnmatchcase(name, pattern) for pattern in only) if only else True
+    return wanted and any(fnmatch.fnmatchcase(name, pattern) for pattern in SCOPE)
 
 
 def results() -> dict[str, str]:
@@ -78,11 +80,11 @@ def module_of(name: str) -> str:
     return name.split(".x", 1)[0] if ".x_" in name or ".xǁ" in name else name.rsplit(".", 1)[0]
 
 
-def score(statuses: dict[str, str]) -> dict[str, object]:
+def score(statuses: dict[str, str], only: list[str] | None = None) -> dict[str, object]:
     per_module: dict[str, Counter[str]] = defaultdict(Counter)
     survivors: list[str] = []
     for name, status in sorted(statuses.items()):
-        if not in_scope(name) or status in IGNORED:
+        if not in_scope(name, only) or status in IGNORED:
             continue
         if name in EQUIVALENT:
             per_module[module_of(name)]["equivalent"] += 1
@@ -110,14 +112,15 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (default 1)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--score-only", action="store_true", help="score the last run without running mutmut")
+    parser.add_argument("--only", nargs="+", metavar="GLOB", help="run and score only these mutants of SCOPE")
     args = parser.parse_args()
 
     if not args.score_only:
         # mutmut exits non-zero when mutants survive; the score below is what decides.
         subprocess.run(  # noqa: S603 - our own mutmut, fixed arguments
-            [str(MUTMUT), "run", "--max-children", str(args.jobs), *SCOPE], cwd=ROOT, check=False
+            [str(MUTMUT), "run", "--max-children", str(args.jobs), *(args.only or SCOPE)], cwd=ROOT, check=False
         )
-    figures = score(results())
+    figures = score(results(), args.only)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
