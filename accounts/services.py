@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -706,8 +707,13 @@ def storage_used(*, user: User) -> int:
     return sum(source(user=user) for source in storage_usage)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
+def _size(size: int, *, rounded_up: bool) -> str:
+    """KB under a megabyte, else MB to a tenth; the upload rounds up and the free space down, so a refusal
+    never reads as if the upload would have fitted."""
+    step = math.ceil if rounded_up else math.floor
+    if size < 1024 * 1024:
+        return f"{step(size / 1024)} KB"
+    return f"{step(size / 1024 / 1024 * 10) / 10:.1f} MB"
 
 
 @transaction.atomic
@@ -727,6 +733,7 @@ def storage_quota_check(*, user: User, incoming_bytes: int) -> None:
     if used + incoming_bytes > quota:
         free = max(0, quota - used)
         raise StorageQuotaExceededError(
-            f"Your storage is full: this upload is {_megabytes(incoming_bytes)}, and {_megabytes(free)} of your "
-            f"{_megabytes(quota)} are free. Delete older diagnostics to make room."
+            f"Your storage is full: this upload is {_size(incoming_bytes, rounded_up=True)}, and "
+            f"{_size(free, rounded_up=False)} of your {_size(quota, rounded_up=False)} are free. "
+            "Delete older diagnostics to make room."
         )

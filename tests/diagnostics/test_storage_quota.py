@@ -75,7 +75,7 @@ def test_an_upload_past_the_quota_is_refused_with_413_and_stores_nothing(
     error = response.json()["error"]
     assert error["code"] == "storage_quota_exceeded"
     assert "storage is full" in error["message"]
-    assert "0.0 MB of your 1.0 MB are free" in error["message"]
+    assert "0 KB of your 1.0 MB are free" in error["message"]
     assert error["fields"] == {}
     assert list(DiagnosticRecord.objects.all()) == [already]
     assert stored_files(private_media) == []
@@ -143,7 +143,10 @@ def test_the_check_adds_up_every_app_that_stores_the_users_files(
 
     assert storage_used(user=driver) == 400_000 + ATTACHMENTS_BYTES
     storage_quota_check(user=driver, incoming_bytes=MB - 400_000 - ATTACHMENTS_BYTES)
-    with pytest.raises(StorageQuotaExceededError, match=r"Your storage is full: this upload is 0\.3 MB, and 0\.3 MB"):
+    with pytest.raises(
+        StorageQuotaExceededError,
+        match=r"Your storage is full: this upload is 341 KB, and 340 KB of your 1\.0 MB are free",
+    ):
         storage_quota_check(user=driver, incoming_bytes=MB - 400_000 - ATTACHMENTS_BYTES + 1)
     storage_quota_check(user=driver, incoming_bytes=0)  # nothing to store: never refused
 
