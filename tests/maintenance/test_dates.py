@@ -120,7 +120,7 @@ def test_next_due_date_takes_whichever_interval_comes_first() -> None:
     assert dates.next_due_date(done_on=done, every_months=1, every_km=10_000, km_per_day=100) == date(2026, 2, 10)
     # The default pace is 15,000 km a year.
     assert dates.next_due_date(done_on=done, every_months=None, every_km=15_000) == done + timedelta(days=365)
-    with pytest.raises(ValueError, match="needs a month or a mileage interval"):
+    with pytest.raises(ValueError, match=r"^A recurring job needs a month or a mileage interval\.$"):
         dates.next_due_date(done_on=done, every_months=None, every_km=None)
-    with pytest.raises(ValueError, match="needs a month or a mileage interval"):
+    with pytest.raises(ValueError, match=r"^A recurring job needs a month or a mileage interval\.$"):
         dates.next_due_date(done_on=done, every_months=0, every_km=0)
