@@ -8,7 +8,7 @@ PORT ?= 8000
 # Make's own steps run in development mode; production sets DEBUG=false and SECRET_KEY (see README).
 export DEBUG ?= true
 
-.PHONY: install run test lint migrate seed worker server benchmarks clean
+.PHONY: install run test lint migrate seed worker server benchmarks mutation clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,8 +57,16 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest --create-db
 
+# Mutation testing of the security-critical code (issue 14): slow, so never part of `make test`. mutmut works in
+# mutants/ (a copy of the apps); .ci/mutation.py chooses the functions the issue names and prints the score.
+# MUTATION_JOBS sets how many mutants run at once.
+MUTATION_JOBS ?= 1
+mutation: install
+	rm -rf mutants
+	env -u DATABASE_URL DEBUG=true nice -n 15 $(BIN)/python .ci/mutation.py --jobs $(MUTATION_JOBS)
+
 benchmarks: seed
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf var/ .pytest_cache .ruff_cache
+	rm -rf var/ .pytest_cache .ruff_cache mutants/

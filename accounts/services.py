@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,8 +30,8 @@ from accounts import recovery
 from accounts.models import AccountStatus, RevokedAccessToken, Role, User, UserProfile, Vehicle
 from accounts.throttles import lockout_clear, lockout_record_failure, lockout_remaining
 from cardoc import rls
-from cardoc.exceptions import AuthenticationError, TooManyAttemptsError
-from cardoc.hooks import mechanic_role_revokers, user_erasers
+from cardoc.exceptions import AuthenticationError, StorageQuotaExceededError, TooManyAttemptsError
+from cardoc.hooks import mechanic_role_revokers, storage_usage, user_erasers
 from cardoc.models import AuditAction, AuditEvent, AuditStatus
 from cardoc.services import audit_record, rows_delete_in_batches
 
@@ -691,3 +692,48 @@ def tokens_prune(*, expired_for: timedelta) -> int:
     cutoff = timezone.now() - expired_for
     refresh = rows_delete_in_batches(OutstandingToken.objects.filter(expires_at__lt=cutoff))
     return refresh + rows_delete_in_batches(RevokedAccessToken.objects.filter(expires_at__lt=cutoff))
+
+
+# --- Storage quota --------------------------------------------------------------------------------
+
+
+def storage_quota_bytes() -> int:
+    """How many bytes of files one account may keep (USER_STORAGE_QUOTA_MB)."""
+    return int(settings.USER_STORAGE_QUOTA_MB) * 1024 * 1024
+
+
+def storage_used(*, user: User) -> int:
+    """Bytes of ``user``'s files stored today, summed over every app that keeps some (hooks.storage_usage)."""
+    return sum(source(user=user) for source in storage_usage)
+
+
+def _size(size: int, *, rounded_up: bool) -> str:
+    """KB under a megabyte, else MB to a tenth; the upload rounds up and the free space down, so a refusal
+    never reads as if the upload would have fitted."""
+    step = math.ceil if rounded_up else math.floor
+    if size < 1024 * 1024:
+        return f"{step(size / 1024)} KB"
+    return f"{step(size / 1024 / 1024 * 10) / 10:.1f} MB"
+
+
+@transaction.atomic
+def storage_quota_check(*, user: User, incoming_bytes: int) -> None:
+    """Refuse (413, ``storage_quota_exceeded``) when ``incoming_bytes`` more would take ``user`` over the quota.
+
+    Call it inside the transaction that stores the files, before storing them: it locks the user's row, so
+    two uploads racing each other are counted one after the other and cannot both squeeze in under the quota.
+    Every feature that keeps a user's files (diagnostics today, attachments tomorrow) calls this one check
+    and registers what it stores on ``cardoc.hooks.storage_usage``.
+    """
+    if incoming_bytes <= 0:
+        return
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    quota = storage_quota_bytes()
+    used = storage_used(user=user)
+    if used + incoming_bytes > quota:
+        free = max(0, quota - used)
+        raise StorageQuotaExceededError(
+            f"Your storage is full: this upload is {_size(incoming_bytes, rounded_up=True)}, and "
+            f"{_size(free, rounded_up=False)} of your {_size(quota, rounded_up=False)} are free. "
+            "Delete older diagnostics to make room."
+        )

@@ -58,6 +58,13 @@ class AuthenticationError(DomainError):
     www_authenticate = 'Bearer realm="api"'
 
 
+class StorageQuotaExceededError(DomainError):
+    """The upload would take the account over its storage quota (USER_STORAGE_QUOTA_MB)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "storage_quota_exceeded"
+
+
 # How long a client should wait before retrying while the database is unreachable.
 RETRY_AFTER_OUTAGE_SECONDS = 30
 DATABASE_DOWN = "The service is briefly unavailable. Please try again shortly."

@@ -86,7 +86,13 @@ diagnostic_finished: Hook[DiagnosticFinished] = Hook("diagnostic_finished")
 # "by_code": [{"code", "reviewed", "confirmed", "rejected", "corrected", "precision"}, ...]}}.
 FeedbackFigures = Callable[..., "Mapping[Any, Mapping[str, Any]]"]
 model_feedback_figures: Hook[FeedbackFigures] = Hook("model_feedback_figures")
+
 # More metrics for ``/metrics`` (cardoc.metrics), read from the database at scrape time: () -> Iterable[Metric].
 # Each must be cheap (a scraper comes every few seconds) and return only figures, never anyone's rows.
 MetricCollector = Callable[[], "Iterable[Metric]"]
 metric_collectors: Hook[MetricCollector] = Hook("metric_collectors")
+
+# How many bytes of ``user``'s files the app stores (the per-user storage quota adds them up, see
+# accounts.services.storage_quota_check): (*, user: User) -> int. It must be one cheap query, not a walk of the disk.
+StorageUsage = Callable[..., int]
+storage_usage: Hook[StorageUsage] = Hook("storage_usage")

@@ -397,6 +397,11 @@ EXPIRED_TOKEN_RETENTION_DAYS = env.int("EXPIRED_TOKEN_RETENTION_DAYS", default=7
 # A stored upload no diagnostic points to is removed once it is this old (younger ones may be committing).
 ORPHAN_MEDIA_GRACE_HOURS = env.int("ORPHAN_MEDIA_GRACE_HOURS", default=24)
 
+# --- Storage quota --------------------------------------------------------------------------------
+# The files one account may keep, in MB, over every feature that stores them (diagnostics' photos and recordings
+# today): an upload past it is refused with 413 storage_quota_exceeded. About 60 full combined uploads at 500.
+USER_STORAGE_QUOTA_MB = env.int("USER_STORAGE_QUOTA_MB", default=500)
+
 # --- Health ---------------------------------------------------------------------------------------
 # /health/ready turns 503 when more tasks than this wait in the queue, or less disk than this is free.
 HEALTH_MAX_QUEUE = env.int("HEALTH_MAX_QUEUE", default=200)

@@ -15,6 +15,7 @@ class DiagnosticsConfig(AppConfig):
         # The registry (mlops, below us) shows drivers' verdicts as each model's live precision.
         hooks.model_feedback_figures.register("diagnostics.overview.feedback_figures")
         hooks.metric_collectors.register("diagnostics.metrics.diagnostic_metrics")
+        hooks.storage_usage.register("diagnostics.services.user_storage_used")
         from django.db.models.signals import post_delete
 
         from diagnostics.models import DiagnosticRecord

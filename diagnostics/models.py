@@ -91,6 +91,9 @@ class DiagnosticRecord(models.Model):
     # Where the driver was, when the phone sent it: the result lists nearby garages from here.
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
+    media_bytes = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Size of the stored photo and recording; counts toward the storage quota."
+    )
     ml_models = models.ManyToManyField(MLModel, related_name="diagnostics", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(

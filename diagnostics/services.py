@@ -22,12 +22,13 @@ from django.core.files import File
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User, Vehicle
+from accounts.services import storage_quota_check
 from cardoc.exceptions import ConflictError
 from cardoc.hooks import diagnostic_finished
 from cardoc.models import AuditAction, AuditStatus
@@ -159,6 +160,11 @@ def diagnostic_files_discard_on_delete(*, record: DiagnosticRecord) -> None:
         transaction.on_commit(partial(_discard_files, files))
 
 
+def user_storage_used(*, user: User) -> int:
+    """Bytes of the photos and recordings ``user``'s diagnostics keep (registered on hooks.storage_usage)."""
+    return DiagnosticRecord.objects.filter(user=user).aggregate(total=Sum("media_bytes"))["total"] or 0
+
+
 def _queue_analysis(record_id: UUID) -> None:
     # After the commit, so the worker never looks for a row it cannot see yet.
     transaction.on_commit(partial(enqueue, ANALYZE_TASK, str(record_id)))
@@ -205,6 +211,10 @@ def diagnostic_create(
                 longitude=longitude,
                 queued_at=timezone.now(),
             )
+            media_bytes = sum(file.size or 0 for file, _ in uploads.values())
+            # Inside the transaction and before any file is written: a refused upload stores nothing.
+            storage_quota_check(user=user, incoming_bytes=media_bytes)
+            record.media_bytes = media_bytes
             for field_name, (file, kind) in uploads.items():
                 # Our own name, from the sniffed type: the phone's file name never reaches the disk.
                 field_file = getattr(record, field_name)

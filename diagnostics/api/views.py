@@ -206,7 +206,11 @@ class DiagnosticViewSet(
             200: OpenApiResponse(DiagnosticDetailSerializer, description="Already received with this client_ref."),
             **BAD_INPUT,
             401: ERRORS_READ[401],
-            413: OpenApiResponse(ErrorSerializer, description="The request body is too large."),
+            413: OpenApiResponse(
+                ErrorSerializer,
+                description="The request body is too large (`upload_too_large`), or storing it would take the "
+                "account over its storage quota (`storage_quota_exceeded`).",
+            ),
             429: OpenApiResponse(ErrorSerializer, description="Too many uploads this hour; see Retry-After."),
         },
     )

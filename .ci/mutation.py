@@ -1,0 +1,146 @@
+#!/usr/bin/env python
+"""`make mutation`: run mutmut over the code that guards accounts and schedules, and print its score.
+
+mutmut mutates whole files (``[tool.mutmut] only_mutate`` in pyproject.toml); this script runs only the mutants
+of the functions issue 14 names (SCOPE), then scores them: killed / (killed + survived), where a timeout
+counts as killed (the test run noticed) and a mutant listed in EQUIVALENT is left out, with its reason.
+
+    python .ci/mutation.py [--jobs N] [--json] [--score-only] [--only GLOB ...]
+
+``--score-only`` reads the results of the last run (mutants/) without running anything; ``--only`` runs and
+scores a part of SCOPE (mutant-name globs, e.g. ``'maintenance.dates.*'``), for a quicker look.
+Exits 1 when the score is under the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTMUT = Path(sys.executable).with_name("mutmut")
+TARGET = 0.90
+
+# mutmut names a mutant <module>.x_<function>__mutmut_<n>, or <module>.xǁ<Class>ǁ<method>__mutmut_<n>.
+SCOPE = [
+    "accounts.authentication.*",
+    "accounts.throttles.*",
+    "accounts.permissions.*",
+    # Every visible_to, and the two other scoping querysets (the garage's inbox, the editable listings).
+    "*ǁvisible_to__mutmut_*",
+    "*ǁfor_garage__mutmut_*",
+    # directory/models.py: who may edit a listing, and the opening hours.
+    "directory.models.*ǁeditable_by__mutmut_*",
+    "directory.models.*ǁis_editable_by__mutmut_*",
+    "directory.models.x_validate_working_hours__mutmut_*",
+    "directory.models.x_local_day_and_time__mutmut_*",
+    "directory.models.x_is_open_in__mutmut_*",
+    "directory.models.x__open_condition__mutmut_*",
+    "directory.models.*ǁis_open_at__mutmut_*",
+    "directory.models.*ǁwith_open_flag__mutmut_*",
+    "directory.models.*ǁwith_open_flag_local__mutmut_*",
+    "directory.models.*ǁopen_on__mutmut_*",
+    "directory.models.*ǁ_annotate_open__mutmut_*",
+    "directory.models.*ǁopen_at__mutmut_*",
+    "maintenance.dates.*",
+    "maintenance.services.*",
+]
+
+# Survivors that no test can kill because the mutant behaves exactly like the original: name -> why.
+EQUIVALENT: dict[str, str] = {
+    # A bad zone name raises ZoneInfoNotFoundError, which user_zone catches, answering ZoneInfo("UTC") anyway.
+    "maintenance.dates.x_user_zone__mutmut_14": 'ZoneInfo("XXUTCXX") fails over to UTC in the except clause',
+    "maintenance.dates.x_user_zone__mutmut_15": 'ZoneInfo("utc") fails over to UTC in the except clause',
+}
+
+KILLED = {"killed", "timeout"}
+IGNORED = {"skipped", "not checked", "check was interrupted by user"}
+
+
+def in_scope(name: str, only: list[str] | None = None) -> bool:
+    wanted = any(fnmatch.fnmatchcase(name, pattern) for pattern in only) if only else True
+    return wanted and any(fnmatch.fnmatchcase(name, pattern) for pattern in SCOPE)
+
+
+def results() -> dict[str, str]:
+    """Every mutant of the last run and its status, as `mutmut results --all true` prints them."""
+    listing = subprocess.run(  # noqa: S603 - our own mutmut, fixed arguments
+        [str(MUTMUT), "results", "--all", "true"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    statuses: dict[str, str] = {}
+    for line in listing.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and "__mutmut_" in name:
+            statuses[name] = status.strip()
+    return statuses
+
+
+def module_of(name: str) -> str:
+    return name.split(".x", 1)[0] if ".x_" in name or ".xǁ" in name else name.rsplit(".", 1)[0]
+
+
+def score(statuses: dict[str, str], only: list[str] | None = None) -> dict[str, object]:
+    per_module: dict[str, Counter[str]] = defaultdict(Counter)
+    survivors: list[str] = []
+    for name, status in sorted(statuses.items()):
+        if not in_scope(name, only) or status in IGNORED:
+            continue
+        if name in EQUIVALENT:
+            per_module[module_of(name)]["equivalent"] += 1
+        elif status in KILLED:
+            per_module[module_of(name)]["killed"] += 1
+        else:
+            per_module[module_of(name)]["survived"] += 1
+            survivors.append(f"{name}: {status}")
+    killed = sum(counts["killed"] for counts in per_module.values())
+    survived = sum(counts["survived"] for counts in per_module.values())
+    total = killed + survived
+    return {
+        "score": killed / total if total else None,
+        "killed": killed,
+        "survived": survived,
+        "equivalent": sum(counts["equivalent"] for counts in per_module.values()),
+        "per_module": {module: dict(counts) for module, counts in sorted(per_module.items())},
+        "survivors": survivors,
+        "target": TARGET,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (default 1)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--score-only", action="store_true", help="score the last run without running mutmut")
+    parser.add_argument("--only", nargs="+", metavar="GLOB", help="run and score only these mutants of SCOPE")
+    args = parser.parse_args()
+
+    if not args.score_only:
+        # mutmut exits non-zero when mutants survive; the score below is what decides.
+        subprocess.run(  # noqa: S603 - our own mutmut, fixed arguments
+            [str(MUTMUT), "run", "--max-children", str(args.jobs), *(args.only or SCOPE)], cwd=ROOT, check=False
+        )
+    figures = score(results(), args.only)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for module, counts in figures["per_module"].items():  # type: ignore[union-attr]
+            print(f"{module:32} killed {counts.get('killed', 0):4}  survived {counts.get('survived', 0):4}")
+        for survivor in figures["survivors"]:  # type: ignore[union-attr]
+            print(f"  survived: {survivor}")
+        value = figures["score"]
+        shown = f"{value:.1%}" if isinstance(value, float) else "n/a"
+        print(
+            f"Mutation score: {shown} ({figures['killed']} killed of {figures['killed'] + figures['survived']}, "  # type: ignore[operator]
+            f"{figures['equivalent']} equivalent left out); target {TARGET:.0%}"
+        )
+    value = figures["score"]
+    return 0 if isinstance(value, float) and value >= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
