@@ -164,7 +164,7 @@ def test_the_migration_measures_the_files_stored_before_it(driver: User, private
     record.audio.save("old.wav", ContentFile(b"y" * 766), save=False)
     record.save()
     untouched = stored_for(driver, 0)
-    migration = importlib.import_module("diagnostics.migrations.0005_media_bytes_and_models_used_rls")
+    migration = importlib.import_module("diagnostics.migrations.0007_media_bytes_and_models_used_rls")
 
     # What RunPython hands the function: the app registry and something that runs SQL on the connection.
     migration.fill_media_bytes(apps, SimpleNamespace(connection=connection, execute=connection.cursor().execute))
