@@ -24,7 +24,7 @@ from mlops.ml.dashboard.synth import drawn_templates
 from mlops.ml.errors import MediaError
 
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "mlops" / "artifacts" / "dashboard-v2"
+ARTIFACTS = REPO / "mlops" / "artifacts" / "dashboard-v3"
 DATA_DIR = Path(os.environ.get("CARDOC_DATA_DIR") or REPO.parent / "shared" / "data")
 needs_icons = pytest.mark.skipif(not (DATA_DIR / "dashboard").is_dir(), reason="real dashboard icons not available")
 needs_backgrounds = pytest.mark.skipif(

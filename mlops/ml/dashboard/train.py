@@ -46,7 +46,7 @@ STD = (0.3, 0.28, 0.25)
 NMS_IOU = 0.3
 # How strongly the ink-template match re-ranks the CNN's codes (templates.combine). Chosen on the held-out-source
 # folds (each fold's gain picked on the other three folds: MODEL_CARD.md), never on the photos.
-TEMPLATE_GAIN = 50.0
+TEMPLATE_GAIN = 60.0
 TRAIN_SCENES = 4000
 VAL_SCENES = 600
 DETECTION_SCENES = 300  # of the validation scenes, run through the whole recogniser
