@@ -64,7 +64,9 @@ def ink_descriptors(crops: np.ndarray) -> np.ndarray:
     drawing of one symbol, or a thin and a bold one, look alike: their edges run the same way.
     """
     ink = ink_images(crops)
-    return np.concatenate([_unit(_ink_image(ink)), _unit(_orientations(ink))], axis=1) / np.sqrt(2)
+    halves = np.concatenate([_unit(_ink_image(ink)), _unit(_orientations(ink))], axis=1)
+    # float32 throughout: a float64 descriptor would make every match convert the whole bank first.
+    return (halves * np.float32(np.sqrt(0.5))).astype(np.float32, copy=False)
 
 
 def _unit(flat: np.ndarray) -> np.ndarray:
@@ -160,14 +162,20 @@ class TemplateBank:
             for variant in template_variants(rgba):
                 crops.append(render_template(variant, size, margin))
                 labels.append(index[code])
-        return cls(ink_descriptors(np.stack(crops)).astype(np.float32), np.asarray(labels, dtype=np.int64))
+        return cls._sorted(ink_descriptors(np.stack(crops)), np.asarray(labels, dtype=np.int64))
+
+    @classmethod
+    def _sorted(cls, descriptors: np.ndarray, labels: np.ndarray) -> TemplateBank:
+        """The bank ordered by class, so each class's best match is one reduceat over a contiguous run."""
+        order = np.argsort(labels, kind="stable")
+        return cls(np.ascontiguousarray(descriptors[order], dtype=np.float32), labels[order])
 
     def similarities(self, crops: np.ndarray, num_classes: int) -> np.ndarray:
         """N x num_classes: each class's best cosine to the crops' ink (-1 for classes without templates)."""
         sims = ink_descriptors(crops) @ self.descriptors.T
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(self.labels)) + 1])
         out = np.full((len(crops), num_classes), -1.0, dtype=np.float32)
-        for c in np.unique(self.labels):
-            out[:, c] = sims[:, self.labels == c].max(axis=1)
+        out[:, self.labels[starts]] = np.maximum.reduceat(sims, starts, axis=1)
         return out
 
     def state(self) -> dict[str, torch.Tensor]:
@@ -175,7 +183,7 @@ class TemplateBank:
 
     @classmethod
     def from_state(cls, state: dict[str, torch.Tensor]) -> TemplateBank:
-        return cls(state["descriptors"].numpy().astype(np.float32), state["labels"].numpy().astype(np.int64))
+        return cls._sorted(state["descriptors"].numpy(), state["labels"].numpy().astype(np.int64))
 
 
 def combine(cnn: np.ndarray, similarity: np.ndarray, *, gain: float) -> np.ndarray:
