@@ -114,7 +114,7 @@ class DashboardRecognizer:
         # most likely class whatever the match says, and most proposals on a cluster photo are background.
         lamps = np.flatnonzero(probs[:, 0] < 0.5)
         if len(lamps):
-            arrays = np.stack([np.asarray(crops[i], dtype=np.uint8) for i in lamps])
+            arrays = np.stack([np.asarray(crops[int(i)], dtype=np.uint8) for i in lamps])
             similarity = self.templates.similarities(arrays, len(self.config.classes))
             probs[lamps] = combine(probs[lamps], similarity, gain=self.config.template_gain)
         return probs

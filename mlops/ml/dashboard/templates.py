@@ -53,7 +53,7 @@ def ink_images(crops: np.ndarray) -> np.ndarray:
     np.maximum(diff, 0, out=diff)
     # Each crop's ink is scaled to its own strong strokes, so a dim lamp and a bright one look alike.
     top = np.percentile(diff.reshape(n, -1), 98, axis=1)[:, None, None]
-    return np.minimum(diff / np.maximum(top, 1.0), 1.0)
+    return np.asarray(np.minimum(diff / np.maximum(top, 1.0), 1.0), dtype=np.float32)
 
 
 def ink_descriptors(crops: np.ndarray) -> np.ndarray:
@@ -71,7 +71,7 @@ def ink_descriptors(crops: np.ndarray) -> np.ndarray:
 
 def _unit(flat: np.ndarray) -> np.ndarray:
     flat = flat - flat.mean(axis=1, keepdims=True)
-    return flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-6)
+    return np.asarray(flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-6), dtype=np.float32)
 
 
 def _ink_image(ink: np.ndarray) -> np.ndarray:
@@ -88,7 +88,7 @@ def _blur(ink: np.ndarray) -> np.ndarray:
     kernel /= kernel.sum()
     pad = np.pad(ink, ((0, 0), (radius, radius), (radius, radius)), mode="edge")
     rows = sum(kernel[i] * pad[:, i : i + ink.shape[1], :] for i in range(2 * radius + 1))
-    return sum(kernel[i] * rows[:, :, i : i + ink.shape[2]] for i in range(2 * radius + 1))
+    return np.asarray(sum(kernel[i] * rows[:, :, i : i + ink.shape[2]] for i in range(2 * radius + 1)))
 
 
 def _orientations(ink: np.ndarray) -> np.ndarray:
