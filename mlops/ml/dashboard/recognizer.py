@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from mlops.ml.dashboard.candidates import crops_for, propose_working, working_copy
+from mlops.ml.dashboard.candidates import crops_for, on_paper, propose_working, working_copy
 from mlops.ml.dashboard.imaging import Photo
 from mlops.ml.dashboard.model import BACKGROUND, SymbolNet
 from mlops.ml.dashboard.templates import TemplateBank, combine
@@ -43,6 +43,8 @@ class RecognizerConfig:
     format: int = CONFIG_FORMAT
     # v3: how strongly the ink-template match (templates.pt) re-ranks the CNN's codes; 0 (v1, v2): the CNN alone.
     template_gain: float = 0.0
+    # v3 on: drop small detections on a bright, grey surround (paper, a wall), where no lamp is lit; v1, v2: off.
+    context_rule: bool = False
 
     @classmethod
     def from_json(cls, text: str) -> RecognizerConfig:
@@ -60,6 +62,7 @@ class RecognizerConfig:
             threshold=float(raw["threshold"]),
             nms_iou=float(raw["nms_iou"]),
             template_gain=float(raw.get("template_gain", 0.0)),
+            context_rule=bool(raw.get("context_rule", False)),
         )
         if config.classes[0] != BACKGROUND or config.temperature <= 0:
             raise ValueError("config.json: classes must start with 'background' and temperature be positive")
@@ -139,6 +142,11 @@ class DashboardRecognizer:
         boxes = propose_working(work)
         crops = crops_for(image, work, scale, boxes, self.config.input_size, self.config.crop_margin)
         cls, conf, keep = self.decide(self.classify(crops))
+        if self.config.context_rule:
+            # Judged only where the classifier already said yes: a few boxes, not the ~90 proposals.
+            rgb = np.asarray(work)
+            for i in np.flatnonzero(keep[:-1]):
+                keep[i] = not on_paper(rgb, tuple(boxes[i]))
         to_original = scale * original[0] / image.width
         found = [
             LightDetection(self.config.classes[c], float(p), _clip(b * to_original, original))

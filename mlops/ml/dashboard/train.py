@@ -513,6 +513,8 @@ def _finish(
         threshold=threshold,
         nms_iou=NMS_IOU,
         template_gain=plan.template_gain,
+        # The v3 recipe (the match) ships with the context rule: the match makes printed marks surer.
+        context_rule=plan.template_gain > 0,
     )
     torch.save(model.state_dict(), out_dir / "weights.pt")
     (out_dir / "config.json").write_text(config.to_json() + "\n", encoding="utf-8")
