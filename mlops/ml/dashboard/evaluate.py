@@ -21,6 +21,7 @@ only honest figure on real icons), beside a nearest-template baseline with the s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 from collections import defaultdict
@@ -514,10 +515,16 @@ def main(argv: list[str] | None = None) -> None:
     icons.add_argument("--clusters", type=int, default=12)
     icons.add_argument("--charts", type=int, default=8, help="icon charts printed on white paper (must give [])")
     icons.add_argument("--json", type=Path, default=None)
+    icons.add_argument(
+        "--context-rule", choices=("config", "on", "off"), default="config", help="override the model's context rule"
+    )
     photos = commands.add_parser("photos", help="recall and precision on labelled real photos")
     photos.add_argument("--model", type=Path, required=True)
     photos.add_argument("--photos", type=Path, required=True, help="a folder with the photos and labels.json")
     photos.add_argument("--json", type=Path, default=None)
+    photos.add_argument(
+        "--context-rule", choices=("config", "on", "off"), default="config", help="override the model's context rule"
+    )
     held = commands.add_parser("holdout", help="leave one real icon source out at a time: train and evaluate")
     held.add_argument("--data", type=Path, required=True)
     held.add_argument("--out", type=Path, required=True, help="where the held-out models are written")
@@ -532,7 +539,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.command == "photos":
-        report = photos_report(DashboardRecognizer.load(args.model), args.photos)
+        report = photos_report(_loaded(args.model, args.context_rule), args.photos)
         _emit(report, args.json)
         return
     if args.command == "holdout":
@@ -555,7 +562,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         print(json.dumps({"sources": brief, "pooled_accuracy": summary.get("pooled", {}).get("accuracy")}, indent=2))
         return
-    recognizer = DashboardRecognizer.load(args.model)
+    recognizer = _loaded(args.model, args.context_rule)
     chosen = real_icons(args.data, set(args.only) if args.only else None, set(args.sources) if args.sources else None)
     report = {
         "single_symbol": single_symbol_report(recognizer, chosen),
@@ -580,6 +587,14 @@ def main(argv: list[str] | None = None) -> None:
     print("per code:", json.dumps(report["single_symbol"]["per_code"]))
     for e in report["single_symbol"]["errors"]:
         print("  miss", json.dumps(e))
+
+
+def _loaded(model: Path, context_rule: str) -> DashboardRecognizer:
+    """The recogniser in model, with its context rule as configured or forced on or off (to measure it)."""
+    recognizer = DashboardRecognizer.load(model)
+    if context_rule != "config":
+        recognizer.config = dataclasses.replace(recognizer.config, context_rule=context_rule == "on")
+    return recognizer
 
 
 def _emit(report: dict, path: Path | None) -> None:
