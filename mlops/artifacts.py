@@ -12,6 +12,9 @@ from django.conf import settings
 
 # The files that decide what a model predicts; metrics and plots do not change a prediction.
 CHECKSUMMED_FILES = ("weights.pt", "config.json")
+# ... and those only some versions have (the dashboard's ink-template bank, from v3 on). Hashed when present,
+# so older artefacts keep their recorded sha256; a config that needs one refuses to load without it.
+OPTIONAL_CHECKSUMMED_FILES = ("templates.pt",)
 CHECKSUM_FILE = "SHA256"
 
 
@@ -42,7 +45,7 @@ def relative_to_project(path: Path) -> str:
 
 def artifact_sha256(folder: Path) -> str:
     digest = hashlib.sha256()
-    for name in CHECKSUMMED_FILES:
+    for name in _checksummed(folder):
         file = folder / name
         if not file.is_file():
             raise ArtifactIntegrityError(f"{file} is missing.")
@@ -51,8 +54,12 @@ def artifact_sha256(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def _checksummed(folder: Path) -> tuple[str, ...]:
+    return CHECKSUMMED_FILES + tuple(name for name in OPTIONAL_CHECKSUMMED_FILES if (folder / name).is_file())
+
+
 def artifact_size(folder: Path) -> int:
-    return sum((folder / name).stat().st_size for name in CHECKSUMMED_FILES)
+    return sum((folder / name).stat().st_size for name in _checksummed(folder))
 
 
 def write_checksum(folder: Path) -> str:

@@ -48,7 +48,7 @@ from tests.diagnostics.media_factory import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog", "tasks_sync")]
 # The folder load_models activates on an empty registry: the newest dashboard version.
-ACTIVE_DASHBOARD = "dashboard-v2"
+ACTIVE_DASHBOARD = "dashboard-v3"
 
 URL = "/api/v1/diagnostics"
 Box = tuple[int, int, int, int]
@@ -144,20 +144,20 @@ def test_codes_missing_from_the_catalog_are_kept_in_the_analysis_but_not_linked(
     deployed_models: DeployedModels,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    # The test catalog has high_beam (informational) but not adblue (moderate in the full catalog).
-    record = _diagnose(client_for(driver), django_capture_on_commit_callbacks, image=_photo("adblue", "high_beam"))
+    # The test catalog has oil_pressure (critical) but not abs (moderate in the full catalog).
+    record = _diagnose(client_for(driver), django_capture_on_commit_callbacks, image=_photo("abs", "oil_pressure"))
 
     result = record.result
     raw = {d["code"]: d for d in result.analysis["dashboard"]["detections"]}
-    assert set(raw) == {"adblue", "high_beam"}
+    assert set(raw) == {"abs", "oil_pressure"}
     linked = result.detections.select_related("warning_light").get()
-    assert linked.warning_light.code == "high_beam"
-    assert result.analysis["not_in_catalog"] == ["adblue"]
-    # Only linked findings count. The model is surer of the unlinked adblue, which is what lets this tell.
-    assert raw["adblue"]["confidence"] > raw["high_beam"]["confidence"], "pick a pair where the unlinked one wins"
+    assert linked.warning_light.code == "oil_pressure"
+    assert result.analysis["not_in_catalog"] == ["abs"]
+    # Only linked findings count. The model is surer of the unlinked abs, which is what lets this tell.
+    assert raw["abs"]["confidence"] > raw["oil_pressure"]["confidence"], "pick a pair where the unlinked one wins"
     assert result.overall_confidence == linked.confidence
-    assert linked.confidence == pytest.approx(raw["high_beam"]["confidence"], abs=1e-4)
-    assert result.urgency == "monitoring"
+    assert linked.confidence == pytest.approx(raw["oil_pressure"]["confidence"], abs=1e-4)
+    assert result.urgency == "immediate"  # from the linked oil_pressure alone
 
 
 @needs_recordings

@@ -78,8 +78,12 @@ def test_load_models_registers_and_activates_the_bundled_models_once() -> None:
 
 def test_on_an_empty_registry_the_newest_dashboard_version_becomes_active() -> None:
     call_command("load_models", stdout=io.StringIO())
-    # v2 (trained_at in its config) is newer than the first bundled model, which stays as a testing version.
-    assert _dashboard_versions() == {"2.0.0": ModelStatus.ACTIVE, _bundled_version("dashboard"): ModelStatus.TESTING}
+    # v3 (the newest trained_at) serves; the first bundled model and v2 stay as testing versions.
+    assert _dashboard_versions() == {
+        "3.0.0": ModelStatus.ACTIVE,
+        "2.0.0": ModelStatus.TESTING,
+        _bundled_version("dashboard"): ModelStatus.TESTING,
+    }
 
 
 def test_a_new_version_waits_as_testing_beside_the_active_one_until_staff_deploy_it(
@@ -88,26 +92,34 @@ def test_a_new_version_waits_as_testing_beside_the_active_one_until_staff_deploy
     bundled = Path(settings.ML_ARTIFACTS_DIR)
     before = tmp_path / "before"
     before.mkdir()
-    for folder in ("dashboard", "engine_sound"):
+    for folder in ("dashboard", "dashboard-v2", "engine_sound"):
         shutil.copytree(bundled / folder, before / folder)
     settings.ML_ARTIFACTS_DIR = before
     call_command("load_models", stdout=io.StringIO())
-    old = _bundled_version("dashboard")
-    assert _dashboard_versions() == {old: ModelStatus.ACTIVE}
+    first = _bundled_version("dashboard")
+    assert _dashboard_versions() == {first: ModelStatus.TESTING, "2.0.0": ModelStatus.ACTIVE}
 
     settings.ML_ARTIFACTS_DIR = bundled
     out = io.StringIO()
     call_command("load_models", stdout=out)
-    assert _dashboard_versions() == {old: ModelStatus.ACTIVE, "2.0.0": ModelStatus.TESTING}
-    assert "2.0.0: registered, testing" in out.getvalue()
+    assert _dashboard_versions() == {
+        first: ModelStatus.TESTING,
+        "2.0.0": ModelStatus.ACTIVE,
+        "3.0.0": ModelStatus.TESTING,
+    }
+    assert "3.0.0: registered, testing" in out.getvalue()
 
     # A/B: the testing version takes a share of the traffic, routed by a stable hash of the key.
-    new = MLModel.objects.get(model_type="image_classification", version="2.0.0")
+    new = MLModel.objects.get(model_type="image_classification", version="3.0.0")
     model_set_traffic(model=new, share=1.0)
     served = inference.analyze_dashboard(dashboard_png(tmp_path / "p.png").read_bytes(), routing_key="driver-1")
-    assert served.model.version == "2.0.0"
+    assert served.model.version == "3.0.0"
     model_deploy(model=new)
-    assert _dashboard_versions() == {old: ModelStatus.DEPRECATED, "2.0.0": ModelStatus.ACTIVE}
+    assert _dashboard_versions() == {
+        first: ModelStatus.TESTING,
+        "2.0.0": ModelStatus.DEPRECATED,
+        "3.0.0": ModelStatus.ACTIVE,
+    }
 
 
 def test_load_models_refuses_a_tampered_artefact(tmp_path: Path, settings: pytest.FixtureRequest) -> None:

@@ -27,7 +27,7 @@ from mlops.ml.dashboard.recognizer import box_iou
 from mlops.ml.errors import MediaError
 
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "mlops" / "artifacts" / "dashboard-v2"  # the newest version, the one load_models activates
+ARTIFACTS = REPO / "mlops" / "artifacts" / "dashboard-v3"  # the newest version, the one load_models activates
 DATA_DIR = Path(os.environ.get("CARDOC_DATA_DIR") or REPO.parent / "shared" / "data")
 AMBER = (255, 190, 20)
 

@@ -3,6 +3,7 @@ huge and rotated photos; and the evaluation commands that measure it."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -15,16 +16,25 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from catalog.symbols import COLOUR_RGB, CORE_CODES, render_symbol, render_text_mask
+from catalog.symbols import COLOUR_RGB, CORE_CODES, STANDARD_COLOURS, render_symbol, render_text_mask
 from mlops.ml.dashboard import DashboardRecognizer, open_photo, read_header
-from mlops.ml.dashboard.evaluate import close_up, dark_panel, main, nearest_template_top1, place_lit, real_icons
+from mlops.ml.dashboard.candidates import on_paper
+from mlops.ml.dashboard.evaluate import (
+    close_up,
+    dark_panel,
+    icon_chart,
+    main,
+    nearest_template_top1,
+    place_lit,
+    real_icons,
+)
 from mlops.ml.dashboard.imaging import DECODE_SIDE
 from mlops.ml.dashboard.recognizer import box_iou
 from mlops.ml.dashboard.synth import drawn_templates
 from mlops.ml.errors import MediaError
 
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "mlops" / "artifacts" / "dashboard-v2"
+ARTIFACTS = REPO / "mlops" / "artifacts" / "dashboard-v3"
 DATA_DIR = Path(os.environ.get("CARDOC_DATA_DIR") or REPO.parent / "shared" / "data")
 needs_icons = pytest.mark.skipif(not (DATA_DIR / "dashboard").is_dir(), reason="real dashboard icons not available")
 needs_backgrounds = pytest.mark.skipif(
@@ -127,6 +137,57 @@ def test_white_gauge_icons_beside_the_gauges_are_not_reported(recognizer: Dashbo
 def test_the_same_icons_lit_in_their_warning_colour_are_reported(recognizer: DashboardRecognizer) -> None:
     photo, _ = cluster([("low_fuel", AMBER, 80), ("coolant_temp", RED, 80)])
     assert set(codes(recognizer.detect(photo))) == {"low_fuel", "coolant_temp"}
+
+
+# ---- context: a lamp is lit on a dark panel, not printed on paper ----
+CHART_CODES = ("abs", "airbag", "battery", "brake", "check_engine", "oil_pressure", "seatbelt", "tpms", "coolant_temp")
+
+
+def drawn_chart(*, on_table: bool) -> Image.Image:
+    icons = [render_symbol(c, size=160, colour=COLOUR_RGB[STANDARD_COLOURS[c]]) for c in CHART_CODES]
+    return icon_chart(icons, np.random.default_rng(5), on_table=on_table)
+
+
+@pytest.mark.parametrize("on_table", [False, True])
+def test_an_icon_chart_printed_on_white_paper_yields_nothing(recognizer: DashboardRecognizer, on_table: bool) -> None:
+    photo = drawn_chart(on_table=on_table)
+    assert recognizer.config.context_rule
+    assert recognizer.detect(photo) == []
+    # The rule is what removes them: without it, the printed icons are named as lamps.
+    without = DashboardRecognizer(recognizer.model, dataclasses.replace(recognizer.config, context_rule=False),
+                                  recognizer.templates)  # fmt: skip
+    assert set(codes(without.detect(photo))) & set(CHART_CODES)
+
+
+def test_a_lamp_on_a_dark_panel_beside_a_white_sheet_is_the_only_detection(recognizer: DashboardRecognizer) -> None:
+    photo = dark_panel((1280, 720), np.random.default_rng(4))
+    sheet = Image.new("RGB", (560, 640), (240, 240, 236))
+    for k, code in enumerate(("abs", "brake", "check_engine", "airbag")):
+        icon = render_symbol(code, size=110, colour=COLOUR_RGB[STANDARD_COLOURS[code]])
+        sheet.paste(icon, (60 + 260 * (k % 2), 80 + 300 * (k // 2)), icon)
+    photo.paste(sheet, (680, 40))
+    lamp = render_symbol("seatbelt", size=100, colour=RED)
+    box = place_lit(photo, lamp, 100, (260, 300))
+    found = recognizer.detect(Image.open(io.BytesIO(jpeg(photo))))
+    assert codes(found) == ["seatbelt"]
+    assert box_iou(found[0].box, box) > 0.5
+
+
+def test_the_context_rule_judges_small_boxes_by_their_surround_and_never_a_close_up() -> None:
+    white = np.full((480, 640, 3), 240, dtype=np.uint8)
+    dark = np.full((480, 640, 3), 20, dtype=np.uint8)
+    red_sticker = np.full((480, 640, 3), (200, 30, 30), dtype=np.uint8)  # bright, but saturated: not paper
+    small, big = (300.0, 200.0, 340.0, 240.0), (120.0, 60.0, 520.0, 420.0)
+    assert on_paper(white, small)
+    assert not on_paper(dark, small)
+    assert not on_paper(red_sticker, small)
+    assert not on_paper(white, big)  # a close-up on a light background is still a symbol
+    assert not on_paper(white, (0.0, 0.0, 630.0, 40.0))  # hardly any ring inside the frame: no verdict
+
+
+def test_versions_without_the_flag_keep_the_context_rule_off() -> None:
+    for version in ("dashboard", "dashboard-v2"):
+        assert not DashboardRecognizer.load(ARTIFACTS.parent / version).config.context_rule
 
 
 # ---- word lamps ----

@@ -45,6 +45,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scenes", type=int, help="Dashboard only: synthetic training scenes (default: the model's own)."
         )
+        parser.add_argument(
+            "--cnn-from",
+            type=Path,
+            help="Dashboard only: reuse this artefact's CNN as it is, and fit only the template match, the "
+            "calibration and the threshold on its validation scenes (how v3 was made from v2).",
+        )
         parser.add_argument("--seed", type=int, default=20261126)
         parser.add_argument("--out", type=Path, help="Artefact folder (default: var/models/<kind>-<time>).")
         # Not --version: BaseCommand already owns that flag (it prints Django's version).
@@ -66,6 +72,10 @@ class Command(BaseCommand):
             train_kwargs["epochs"] = options["epochs"]
 
         if kind == "dashboard":
+            if options["cnn_from"]:
+                if not (options["cnn_from"] / "weights.pt").is_file():
+                    raise CommandError(f"--cnn-from: {options['cnn_from']} holds no weights.pt.")
+                train_kwargs["cnn_from"] = options["cnn_from"]
             if options["scenes"]:
                 train_kwargs["scenes"] = options["scenes"]
                 train_kwargs["val_scenes"] = max(10, options["scenes"] // 6)
@@ -73,8 +83,8 @@ class Command(BaseCommand):
         else:
             if data_dir is None:
                 raise CommandError("The engine-sound model trains on real recordings: pass --data DIR.")
-            if options["scenes"]:
-                raise CommandError("--scenes is for the dashboard model, which trains on synthetic scenes.")
+            if options["scenes"] or options["cnn_from"]:
+                raise CommandError("--scenes and --cnn-from are for the dashboard model.")
             metrics = train_engine(data_dir=data_dir, **train_kwargs)
 
         config_file = out / "config.json"

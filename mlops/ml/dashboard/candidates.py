@@ -33,6 +33,13 @@ _MIN_SIDE = 7  # working pixels
 _MAX_ASPECT = 5.0
 _BORDER_SPREAD = 28  # border pixels this close (max channel difference) to their median make a plain frame
 _FOREGROUND_DELTA = 60  # ... and pixels this far from it are the foreground of a close-up
+# The context rule (v3 on): a lit tell-tale in a whole-cluster photo sits on the dark dial face behind smoked
+# glass. A small mark whose surroundings are bright and grey is printed on paper or a wall, not lit.
+CONTEXT_MAX_AREA = 0.15  # boxes covering at least this share of the frame are close-ups: any background goes
+_RING_INNER = 0.25  # the ring around a box starts this many box sides out (past the lamp's own glow) ...
+_RING_OUTER = 0.75  # ... and ends this many out
+_PAPER_VALUE = 0.6  # a ring whose median brightness is at least this ...
+_PAPER_SATURATION = 0.25  # ... and median saturation at most this is paper-like
 
 Box = tuple[float, float, float, float]
 
@@ -240,6 +247,51 @@ def close_up_boxes(rgb: np.ndarray) -> np.ndarray:
                     out.append(np.array([x0, y0, x1, y1], dtype=np.float64))
     out.append(np.array([0.0, 0.0, w, h]))
     return np.stack(out)
+
+
+def ring_stats(rgb: np.ndarray, box: Box) -> tuple[float, float] | None:
+    """Median brightness and saturation (0-1) of the ring around box, or None when the frame holds no ring."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0)
+
+    def grown(k: float) -> tuple[int, int, int, int]:
+        d = k * side
+        return (max(0, int(x0 - d)), max(0, int(y0 - d)), min(w, int(np.ceil(x1 + d))), min(h, int(np.ceil(y1 + d))))
+
+    ox0, oy0, ox1, oy1 = grown(_RING_OUTER)
+    ix0, iy0, ix1, iy1 = grown(_RING_INNER)
+    region = rgb[oy0:oy1, ox0:ox1]
+    ring = np.ones(region.shape[:2], dtype=bool)
+    ring[iy0 - oy0 : iy1 - oy0, ix0 - ox0 : ix1 - ox0] = False
+    pixels = region[ring].astype(np.int16)
+    # A box against the frame's edges may have almost no ring left: then nothing is known about its context.
+    bw, bh = x1 - x0, y1 - y0
+    full = (bw + 2 * _RING_OUTER * side) * (bh + 2 * _RING_OUTER * side) - (bw + 2 * _RING_INNER * side) * (
+        bh + 2 * _RING_INNER * side
+    )
+    if len(pixels) < max(16, 0.3 * full):
+        return None
+    value = pixels.max(axis=1)
+    spread = value - pixels.min(axis=1)
+    saturation = np.where(value > 0, spread / np.maximum(value, 1), 0.0)
+    return float(np.median(value)) / 255, float(np.median(saturation))
+
+
+def on_paper(rgb: np.ndarray, box: Box) -> bool:
+    """Whether a small box lies on a bright, grey surround (paper, a wall, a screen), where no lamp is lit.
+
+    Boxes that fill much of the frame are close-ups and are never judged: a symbol photographed on a plain light
+    background is still a symbol.
+    """
+    h, w = rgb.shape[:2]
+    if (box[2] - box[0]) * (box[3] - box[1]) >= CONTEXT_MAX_AREA * w * h:
+        return False
+    stats = ring_stats(rgb, box)
+    if stats is None:
+        return False
+    value, saturation = stats
+    return value >= _PAPER_VALUE and saturation <= _PAPER_SATURATION
 
 
 def _keep_symbol_sized(boxes: np.ndarray, work: Image.Image) -> np.ndarray:

@@ -9,7 +9,7 @@ icons: each real icon is composited as a lit symbol on a dark panel at several s
 (blur and JPEG), and as a close-up filling a dark or a light frame, and judged two ways: the classifier on
 the symbol's own crop (single-symbol top-1), and the whole recogniser on the image (its most confident
 detection must name the code, with IoU >= 0.5). Then several icons are laid out together on a cluster-sized
-panel, and images with nothing lit are checked to give [].
+panel, and images with nothing lit, and icon charts printed on white paper, are checked to give [].
 
 photos: real photos against a labels.json ({"photos": {name: {"must": [...], "optional": [...]}}}): recall
 of the must codes, and precision counting every reported code that is neither must nor optional as false.
@@ -21,6 +21,7 @@ only honest figure on real icons), beside a nearest-template baseline with the s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 from collections import defaultdict
@@ -228,6 +229,61 @@ def cluster_report(recognizer: DashboardRecognizer, icons: list[tuple[str, str, 
         "recall": round(tp / (tp + fn), 4) if tp + fn else None,
         "precision": round(tp / (tp + fp), 4) if tp + fp else None,
         "false_positives": fp,
+    }
+
+
+def icon_chart(icons: list[Image.Image], rng: np.random.Generator, on_table: bool) -> Image.Image:
+    """Icons printed on a white page, in rows with table lines: an icon chart, not a dashboard.
+
+    Printed ink has no glow and the page around each icon is bright and grey. on_table puts the page on a dark
+    desk, so the photo is not a plain light frame either.
+    """
+    page_size = (1000, 760) if on_table else (1280, 960)
+    tone = rng.integers(225, 250)
+    page = Image.new(
+        "RGB", page_size, (int(tone), int(tone) - int(rng.integers(0, 6)), int(tone) - int(rng.integers(0, 10)))
+    )
+    draw = ImageDraw.Draw(page)
+    x, y, row_h = 50, 50, 0
+    for icon in icons:
+        height = int(rng.integers(50, 130))
+        if x + height > page_size[0] - 50:
+            x, y = 50, y + row_h + 40
+            draw.line((30, y - 20, page_size[0] - 30, y - 20), fill=(90, 90, 90), width=2)
+            row_h = 0
+        if y + height > page_size[1] - 50:
+            break
+        k = height / max(icon.size)
+        scaled = icon.resize((max(1, round(icon.width * k)), max(1, round(icon.height * k))), Image.Resampling.LANCZOS)
+        page.paste(scaled, (x, y), scaled)
+        # a caption under the icon, as charts have: a grey bar standing in for the words
+        draw.rectangle((x, y + height + 6, x + height, y + height + 12), fill=(70, 70, 70))
+        x += height + int(rng.integers(60, 120))
+        row_h = max(row_h, height + 14)
+    if not on_table:
+        return page
+    photo = Image.new("RGB", (1280, 960), tuple(int(v) for v in rng.integers(20, 50, 3)))
+    photo.paste(page.rotate(float(rng.uniform(-4, 4)), expand=False, fillcolor=(30, 30, 30)), (140, 100))
+    return photo
+
+
+def charts_report(recognizer: DashboardRecognizer, icons: list[tuple[str, str, Image.Image]], charts: int) -> dict:
+    """Icon charts on white paper: every detection is false (product wants 'no instrument panel in view')."""
+    found: dict[str, list[str]] = {}
+    for seed in range(charts):
+        rng = np.random.default_rng(2000 + seed)
+        chosen = rng.choice(len(icons), size=min(12, len(icons)), replace=False)
+        photo = icon_chart([icons[i][2] for i in chosen], rng, on_table=bool(seed % 2))
+        if seed % 4 >= 2:
+            photo = degrade(photo)
+        detections = recognizer.detect(photo)
+        if detections:
+            found[f"chart_{seed}"] = [f"{d.code}:{d.confidence:.2f}" for d in detections]
+    return {
+        "charts": charts,
+        "charts_with_detections": len(found),
+        "detections": sum(len(v) for v in found.values()),
+        "with_detections": found,
     }
 
 
@@ -457,11 +513,18 @@ def main(argv: list[str] | None = None) -> None:
     icons.add_argument("--sources", nargs="*", choices=SOURCES, help="evaluate only the icons of these sources")
     icons.add_argument("--negatives", type=Path, default=None, help="a folder of photos with no dashboard")
     icons.add_argument("--clusters", type=int, default=12)
+    icons.add_argument("--charts", type=int, default=8, help="icon charts printed on white paper (must give [])")
     icons.add_argument("--json", type=Path, default=None)
+    icons.add_argument(
+        "--context-rule", choices=("config", "on", "off"), default="config", help="override the model's context rule"
+    )
     photos = commands.add_parser("photos", help="recall and precision on labelled real photos")
     photos.add_argument("--model", type=Path, required=True)
     photos.add_argument("--photos", type=Path, required=True, help="a folder with the photos and labels.json")
     photos.add_argument("--json", type=Path, default=None)
+    photos.add_argument(
+        "--context-rule", choices=("config", "on", "off"), default="config", help="override the model's context rule"
+    )
     held = commands.add_parser("holdout", help="leave one real icon source out at a time: train and evaluate")
     held.add_argument("--data", type=Path, required=True)
     held.add_argument("--out", type=Path, required=True, help="where the held-out models are written")
@@ -476,7 +539,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.command == "photos":
-        report = photos_report(DashboardRecognizer.load(args.model), args.photos)
+        report = photos_report(_loaded(args.model, args.context_rule), args.photos)
         _emit(report, args.json)
         return
     if args.command == "holdout":
@@ -499,25 +562,39 @@ def main(argv: list[str] | None = None) -> None:
         }
         print(json.dumps({"sources": brief, "pooled_accuracy": summary.get("pooled", {}).get("accuracy")}, indent=2))
         return
-    recognizer = DashboardRecognizer.load(args.model)
+    recognizer = _loaded(args.model, args.context_rule)
     chosen = real_icons(args.data, set(args.only) if args.only else None, set(args.sources) if args.sources else None)
     report = {
         "single_symbol": single_symbol_report(recognizer, chosen),
         "clusters": cluster_report(recognizer, chosen, args.clusters),
         "negatives": negatives_report(recognizer, args.negatives),
+        "icon_charts": charts_report(recognizer, chosen, args.charts),
     }
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     brief = {k: v for k, v in report["single_symbol"].items() if k not in ("errors", "per_code", "rows")}
     print(
         json.dumps(
-            {"single_symbol": brief, "clusters": report["clusters"], "negatives": report["negatives"]},
+            {
+                "single_symbol": brief,
+                "clusters": report["clusters"],
+                "negatives": report["negatives"],
+                "icon_charts": report["icon_charts"],
+            },
             indent=2,
         )
     )
     print("per code:", json.dumps(report["single_symbol"]["per_code"]))
     for e in report["single_symbol"]["errors"]:
         print("  miss", json.dumps(e))
+
+
+def _loaded(model: Path, context_rule: str) -> DashboardRecognizer:
+    """The recogniser in model, with its context rule as configured or forced on or off (to measure it)."""
+    recognizer = DashboardRecognizer.load(model)
+    if context_rule != "config":
+        recognizer.config = dataclasses.replace(recognizer.config, context_rule=context_rule == "on")
+    return recognizer
 
 
 def _emit(report: dict, path: Path | None) -> None:

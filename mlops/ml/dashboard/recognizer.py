@@ -11,11 +11,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from mlops.ml.dashboard.candidates import crops_for, propose_working, working_copy
+from mlops.ml.dashboard.candidates import crops_for, on_paper, propose_working, working_copy
 from mlops.ml.dashboard.imaging import Photo
 from mlops.ml.dashboard.model import BACKGROUND, SymbolNet
+from mlops.ml.dashboard.templates import TemplateBank, combine
 
 CONFIG_FORMAT = 1
+TEMPLATES_FILE = "templates.pt"  # the ink-template bank, where a version has one (v3 on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,10 @@ class RecognizerConfig:
     threshold: float
     nms_iou: float
     format: int = CONFIG_FORMAT
+    # v3: how strongly the ink-template match (templates.pt) re-ranks the CNN's codes; 0 (v1, v2): the CNN alone.
+    template_gain: float = 0.0
+    # v3 on: drop small detections on a bright, grey surround (paper, a wall), where no lamp is lit; v1, v2: off.
+    context_rule: bool = False
 
     @classmethod
     def from_json(cls, text: str) -> RecognizerConfig:
@@ -55,9 +61,13 @@ class RecognizerConfig:
             temperature=float(raw["temperature"]),
             threshold=float(raw["threshold"]),
             nms_iou=float(raw["nms_iou"]),
+            template_gain=float(raw.get("template_gain", 0.0)),
+            context_rule=bool(raw.get("context_rule", False)),
         )
         if config.classes[0] != BACKGROUND or config.temperature <= 0:
             raise ValueError("config.json: classes must start with 'background' and temperature be positive")
+        if config.template_gain < 0:
+            raise ValueError("config.json: template_gain must not be negative")
         return config
 
     def to_json(self) -> str:
@@ -67,9 +77,12 @@ class RecognizerConfig:
 class DashboardRecognizer:
     """Candidate boxes from classical image analysis, named by a small CNN, thresholded after calibration."""
 
-    def __init__(self, model: SymbolNet, config: RecognizerConfig) -> None:
+    def __init__(self, model: SymbolNet, config: RecognizerConfig, templates: TemplateBank | None = None) -> None:
         self.model = model.eval()
         self.config = config
+        self.templates = templates
+        if config.template_gain > 0 and templates is None:
+            raise ValueError("this dashboard model weighs a template match, but has no template bank")
         self._mean = torch.tensor(config.mean).view(1, 3, 1, 1) * 255
         self._std = torch.tensor(config.std).view(1, 3, 1, 1) * 255
 
@@ -80,7 +93,11 @@ class DashboardRecognizer:
         model = SymbolNet(len(config.classes), config.channels)
         state = torch.load(artifact_dir / "weights.pt", map_location="cpu", weights_only=True)
         model.load_state_dict(state)
-        return cls(model, config)
+        bank_file = artifact_dir / TEMPLATES_FILE
+        bank = None
+        if bank_file.is_file():
+            bank = TemplateBank.from_state(torch.load(bank_file, map_location="cpu", weights_only=True))
+        return cls(model, config, bank)
 
     def tensor(self, crops: Sequence[Image.Image]) -> torch.Tensor:
         """Normalised NCHW float batch from RGB crops of the input size."""
@@ -93,7 +110,23 @@ class DashboardRecognizer:
             return np.zeros((0, len(self.config.classes)), dtype=np.float32)
         with torch.inference_mode():
             logits = self.model(self.tensor(crops))
-            return torch.softmax(logits / self.config.temperature, dim=1).numpy()
+            probs = torch.softmax(logits / self.config.temperature, dim=1).numpy()
+        if self.templates is None or self.config.template_gain <= 0:
+            return probs
+        # Only crops the CNN thinks are more likely a lamp than not are matched: elsewhere background stays the
+        # most likely class whatever the match says, and most proposals on a cluster photo are background.
+        lamps = np.flatnonzero(probs[:, 0] < 0.5)
+        if len(lamps):
+            arrays = np.stack([np.asarray(crops[int(i)], dtype=np.uint8) for i in lamps])
+            similarity = self.templates.similarities(arrays, len(self.config.classes))
+            probs[lamps] = combine(probs[lamps], similarity, gain=self.config.template_gain)
+        return probs
+
+    def decide(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each crop's code, its confidence, and whether it is reported, from classify()'s probabilities."""
+        cls = probs.argmax(axis=1)
+        conf = probs[np.arange(len(cls)), cls]
+        return cls, conf, (cls != 0) & (conf >= self.config.threshold)
 
     def detect(self, image: Image.Image | Photo) -> list[LightDetection]:
         """The lit tell-tales on image, most confident first; [] when nothing is confidently a tell-tale.
@@ -108,10 +141,12 @@ class DashboardRecognizer:
         work, scale = working_copy(image)
         boxes = propose_working(work)
         crops = crops_for(image, work, scale, boxes, self.config.input_size, self.config.crop_margin)
-        probs = self.classify(crops)
-        cls = probs.argmax(axis=1)
-        conf = probs[np.arange(len(cls)), cls]
-        keep = (cls != 0) & (conf >= self.config.threshold)
+        cls, conf, keep = self.decide(self.classify(crops))
+        if self.config.context_rule:
+            # Judged only where the classifier already said yes: a few boxes, not the ~90 proposals.
+            rgb = np.asarray(work)
+            for i in np.flatnonzero(keep[:-1]):
+                keep[i] = not on_paper(rgb, tuple(boxes[i]))
         to_original = scale * original[0] / image.width
         found = [
             LightDetection(self.config.classes[c], float(p), _clip(b * to_original, original))
