@@ -14,3 +14,14 @@ class MaintenanceConfig(AppConfig):
         hooks.user_erasers.register("maintenance.services.user_maintenance_erase")
         # The directory (below us) asks whether a review's visit is a completed job at the garage.
         hooks.visit_verifiers.register("maintenance.services.is_completed_visit")
+        from django.db.models.signals import post_delete
+
+        from maintenance.models import Attachment
+        from maintenance.services import attachment_file_discard_on_delete
+
+        def _discard(sender: type[Attachment], instance: Attachment, **kwargs: object) -> None:
+            attachment_file_discard_on_delete(attachment=instance)
+
+        # Every path that deletes an attachment (the API, the admin, a cascade from its record, fill-up, car
+        # or account) removes its file once the deletion commits.
+        post_delete.connect(_discard, sender=Attachment, dispatch_uid="maintenance_discard_attachment_files")

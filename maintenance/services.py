@@ -21,11 +21,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, BinaryIO, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
@@ -39,13 +42,18 @@ from cardoc import rls
 from cardoc.exceptions import ConflictError
 from cardoc.models import AuditAction
 from cardoc.services import audit_record
+from cardoc.sniff import PDF, MediaKind, sniff_file
+from cardoc.uploads import exceeded_pixel_limit, megabytes
 from catalog.models import SoundSeverity
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, Urgency
 from directory.models import Mechanic
 from maintenance import dates
 from maintenance.models import (
+    ATTACHMENT_MAX_BYTES,
     MAX_GARAGES_PER_QUOTE,
+    Attachment,
     CalendarFeed,
+    FuelEntry,
     MaintenanceRecord,
     MaintenanceType,
     Notification,
@@ -354,12 +362,12 @@ class Finding:
 def _findings(diagnostic: DiagnosticRecord) -> list[Finding]:
     detections = (
         Detection.objects.filter(result__record=diagnostic)
-        .select_related("warning_light", "engine_sound")
+        .select_related("warning_light", "engine_sound", "trouble_code")
         .order_by("-confidence", "pk")
     )
     findings: dict[str, Finding] = {}
     for detection in detections:
-        entry = detection.warning_light or detection.engine_sound
+        entry = detection.entry
         # A healthy engine sound is a finding of nothing to repair.
         if entry is None or (detection.engine_sound and detection.engine_sound.severity == SoundSeverity.NORMAL):
             continue
@@ -804,3 +812,214 @@ def quote_answer(
         details={"quote_request": str(locked.pk), "mechanic_id": str(locked.mechanic_id), "status": locked.status},
     )
     return locked
+
+
+# --- Fuel log -------------------------------------------------------------------------------------
+
+
+def _check_reading(*, vehicle: Vehicle, on: date, odometer_km: int, exclude: FuelEntry | None = None) -> None:
+    """Refuse a fill-up reading that goes backwards against the car's other dated readings.
+
+    A reading is compared with the fill-ups and completed jobs of other days: none earlier may be higher,
+    none later lower. A back-dated fill-up (logged from an old receipt) is fine as long as it fits.
+    """
+    fills = FuelEntry.objects.filter(vehicle=vehicle)
+    if exclude is not None:
+        fills = fills.exclude(pk=exclude.pk)
+    jobs = MaintenanceRecord.objects.filter(vehicle=vehicle, completed_date__isnull=False, odometer_km__isnull=False)
+    earlier = [
+        *fills.filter(filled_on__lt=on, odometer_km__gt=odometer_km).values_list("filled_on", "odometer_km")[:1],
+        *jobs.filter(completed_date__lt=on, odometer_km__gt=odometer_km).values_list("completed_date", "odometer_km")[
+            :1
+        ],
+    ]
+    if earlier:
+        day, km = max(earlier, key=lambda item: item[1] or 0)
+        raise ValidationError(
+            {
+                "odometer_km": (
+                    f"The odometer reading of {odometer_km:,} km is lower than the {km:,} km read on "
+                    f"{day:%Y-%m-%d}, before this fill-up. Odometers only go forward."
+                )
+            }
+        )
+    later = [
+        *fills.filter(filled_on__gt=on, odometer_km__lt=odometer_km).values_list("filled_on", "odometer_km")[:1],
+        *jobs.filter(completed_date__gt=on, odometer_km__lt=odometer_km).values_list("completed_date", "odometer_km")[
+            :1
+        ],
+    ]
+    if later:
+        day, km = min(later, key=lambda item: item[1] or 0)
+        raise ValidationError(
+            {
+                "odometer_km": (
+                    f"The odometer reading of {odometer_km:,} km is higher than the {km:,} km read later, on "
+                    f"{day:%Y-%m-%d}. Odometers only go forward."
+                )
+            }
+        )
+
+
+def _advance_odometer(vehicle: Vehicle, odometer_km: int) -> None:
+    """Move the car's odometer forward to ``odometer_km``; a lower reading never moves it back."""
+    Vehicle.objects.filter(pk=vehicle.pk, odometer_km__lt=odometer_km).update(
+        odometer_km=odometer_km, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def fuel_entry_create(
+    *,
+    user: User,
+    vehicle: Vehicle,
+    filled_on: date,
+    odometer_km: int,
+    litres: Decimal,
+    total_cost: Decimal,
+    is_full: bool = True,
+    station: str = "",
+    notes: str = "",
+    import_key: str = "",
+    request: HttpRequest | None = None,
+) -> FuelEntry:
+    """Log a fill-up of one of the driver's cars; its reading must fit the car's history."""
+    if vehicle.user_id != user.pk:
+        raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+    # Lock the car, so two fill-ups logged at once are checked against each other.
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    _check_reading(vehicle=vehicle, on=filled_on, odometer_km=odometer_km)
+    entry = FuelEntry(
+        user=user,
+        vehicle=vehicle,
+        filled_on=filled_on,
+        odometer_km=odometer_km,
+        litres=litres,
+        total_cost=total_cost,
+        is_full=is_full,
+        station=station,
+        notes=notes,
+        import_key=import_key,
+    )
+    entry.full_clean()
+    entry.save(force_insert=True)
+    _advance_odometer(vehicle, odometer_km)
+    _audit(user=user, request=request, event="fuel_logged", fuel_entry=entry.pk, vehicle=vehicle.pk)
+    return entry
+
+
+FUEL_FIELDS = ("filled_on", "odometer_km", "litres", "total_cost", "is_full", "station", "notes")
+
+
+@transaction.atomic
+def fuel_entry_update(*, entry: FuelEntry, request: HttpRequest | None = None, **changes: Any) -> FuelEntry:
+    """Change the given fields of a fill-up (its car stays the same); the reading must still fit."""
+    unknown = set(changes) - set(FUEL_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
+    vehicle = Vehicle.objects.select_for_update().get(pk=entry.vehicle_id)
+    entry = FuelEntry.objects.select_for_update().get(pk=entry.pk)
+    for name, value in changes.items():
+        setattr(entry, name, value)
+    if {"filled_on", "odometer_km"} & set(changes):
+        _check_reading(vehicle=vehicle, on=entry.filled_on, odometer_km=entry.odometer_km, exclude=entry)
+    entry.full_clean()
+    entry.save(update_fields=[*changes, "updated_at"])
+    _advance_odometer(vehicle, entry.odometer_km)
+    _audit(user=entry.user, request=request, event="fuel_updated", fuel_entry=entry.pk)
+    return entry
+
+
+@transaction.atomic
+def fuel_entry_delete(*, entry: FuelEntry, request: HttpRequest | None = None) -> None:
+    """Remove a fill-up; its attachments go with it (their files: ``attachment_file_discard_on_delete``)."""
+    _audit(user=entry.user, request=request, event="fuel_deleted", fuel_entry=entry.pk)
+    entry.delete()
+
+
+# --- Attachments ----------------------------------------------------------------------------------
+
+ATTACHMENT_TYPES = "JPEG, PNG, WebP or PDF"
+
+
+def _check_storage_quota(*, user: User, size: int) -> None:
+    """The seam for the per-user storage quota: at integration, call its service here (it raises a
+    ValidationError when ``size`` more bytes would take ``user`` over their quota). Nothing to check yet."""
+
+
+def _checked_attachment(file: UploadedFile) -> MediaKind:
+    if file.size is not None and file.size > ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": (
+                    f"The file is {megabytes(file.size)}; attachments may take at most "
+                    f"{megabytes(ATTACHMENT_MAX_BYTES)}."
+                )
+            }
+        )
+    binary = cast(BinaryIO, file)
+    kind = sniff_file(binary)
+    if kind is None or not (kind.is_image or kind == PDF):
+        raise ValidationError({"file": f"An attachment must be a {ATTACHMENT_TYPES} file."})
+    if kind.is_image and (limit := exceeded_pixel_limit(binary)) is not None:
+        raise ValidationError({"file": f"The image has more than {limit:,} pixels; send a smaller photo."})
+    return kind
+
+
+@transaction.atomic
+def attachment_add(
+    *,
+    user: User,
+    file: UploadedFile,
+    maintenance_record: MaintenanceRecord | None = None,
+    fuel_entry: FuelEntry | None = None,
+    request: HttpRequest | None = None,
+) -> Attachment:
+    """Keep a receipt or photo with one of the driver's records, in the private storage under our own name."""
+    parent = maintenance_record or fuel_entry
+    if parent is None or (maintenance_record is not None and fuel_entry is not None):
+        raise ValueError("An attachment belongs to exactly one maintenance record or fill-up.")
+    if parent.user_id != user.pk:
+        raise ValidationError("Attach files to your own records.")
+    kind = _checked_attachment(file)
+    size = file.size or 0
+    _check_storage_quota(user=user, size=size)
+    attachment = Attachment(
+        user=user,
+        maintenance_record=maintenance_record,
+        fuel_entry=fuel_entry,
+        content_type=kind.content_type,
+        size_bytes=size,
+        original_name=(file.name or "")[-200:],
+    )
+    # The phone's file name never reaches the disk; it is kept only as a label.
+    attachment.file.save(f"{attachment.pk}.{kind.extension}", file, save=False)
+    try:
+        with transaction.atomic():
+            attachment.save(force_insert=True)
+            _audit(user=user, request=request, event="attachment_added", attachment=attachment.pk)
+    except BaseException:
+        _discard_file(attachment.file.storage, attachment.file.name)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, attachment: Attachment, request: HttpRequest | None = None) -> None:
+    """Remove an attachment; its file goes once the deletion commits (see ``attachment_file_discard_on_delete``)."""
+    _audit(user=attachment.user, request=request, event="attachment_deleted", attachment=attachment.pk)
+    attachment.delete()
+
+
+def _discard_file(storage: Storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.exception("Could not delete the private file %s", name)
+
+
+def attachment_file_discard_on_delete(*, attachment: Attachment) -> None:
+    """Remove a deleted attachment's file once the deletion commits, however it was deleted: the API, the
+    admin, or a cascade from its record, fill-up, car or account (connected to ``post_delete``)."""
+    if attachment.file:
+        transaction.on_commit(partial(_discard_file, attachment.file.storage, attachment.file.name))
