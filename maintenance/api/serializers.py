@@ -288,14 +288,14 @@ class FuelEntrySerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return self.context.get("economy", {}).get(entry.pk)
 
     @extend_schema_field(serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True))
-    def get_l_per_100km(self, entry: FuelEntry) -> Decimal | None:
+    def get_l_per_100km(self, entry: FuelEntry) -> str | None:
         economy = self._economy(entry)
-        return None if economy is None else economy.l_per_100km
+        return None if economy is None else str(economy.l_per_100km)
 
     @extend_schema_field(serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True))
-    def get_km_per_l(self, entry: FuelEntry) -> Decimal | None:
+    def get_km_per_l(self, entry: FuelEntry) -> str | None:
         economy = self._economy(entry)
-        return None if economy is None else economy.km_per_l
+        return None if economy is None else str(economy.km_per_l)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_distance_km(self, entry: FuelEntry) -> int | None:
