@@ -6,9 +6,10 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import models, transaction
 
 from cardoc.seeding import Decision, SeedLedger, UpsertCounts, upsert_by_key
 from catalog.models import EngineSound, TroubleCode, WarningLight
@@ -80,6 +81,10 @@ def trouble_codes_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
     ):
         current[by_id[code_id]][1].add(sound)
     ledger = SeedLedger("catalog.troublecode_links", keys=codes)
+    light_links, sound_links = TroubleCode.warning_lights.through, TroubleCode.engine_sounds.through
+    stale: list[UUID] = []
+    new_lights: list[models.Model] = []
+    new_sounds: list[models.Model] = []
     relinked = 0
     for row in rows:
         entry = codes[row["code"]]
@@ -96,9 +101,16 @@ def trouble_codes_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
             counts.kept += 1
         if decision is not Decision.WRITE:
             continue
-        entry.warning_lights.set([lights[c] for c in want[0]])
-        entry.engine_sounds.set([sounds[c] for c in want[1]])
+        # Written in bulk below: one statement per table, not two per code (the seed runs on every start).
+        stale.append(entry.pk)
+        new_lights += [light_links(troublecode=entry, warninglight=lights[c]) for c in want[0]]
+        new_sounds += [sound_links(troublecode=entry, enginesound=sounds[c]) for c in want[1]]
         relinked += 1
+    if stale:
+        light_links.objects.filter(troublecode__in=stale).delete()
+        sound_links.objects.filter(troublecode__in=stale).delete()
+        light_links.objects.bulk_create(new_lights)
+        sound_links.objects.bulk_create(new_sounds)
     ledger.save()
     counts.relinked = relinked
     return counts

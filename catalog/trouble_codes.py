@@ -63,7 +63,7 @@ def _row(
 
 
 def _code(prefix: str, number: int) -> str:
-    return f"{prefix}{number:04X}"
+    return f"{prefix}{number:04d}"
 
 
 def _sensor_family(start: int, part: str, *, severity: str = MODERATE, extra: str = "", **links: Any) -> Iterator[Row]:
@@ -89,7 +89,7 @@ def _oxygen_sensors() -> Iterator[Row]:
         ("circuit no activity detected", "does not switch at all"),
         ("heater circuit malfunction", "has a heater that does not warm it up"),
     )
-    starts = {(1, 1): 0x130, (1, 2): 0x136, (1, 3): 0x142, (2, 1): 0x150, (2, 2): 0x156, (2, 3): 0x162}
+    starts = {(1, 1): 130, (1, 2): 136, (1, 3): 142, (2, 1): 150, (2, 2): 156, (2, 3): 162}
     for (bank, sensor), start in starts.items():
         where = "before the catalytic converter" if sensor == 1 else "after the catalytic converter"
         for offset, (fault, text) in enumerate(faults):
@@ -112,16 +112,16 @@ def _cylinders(count: int = 12) -> range:
 
 
 def _powertrain() -> Iterator[Row]:
-    yield from _sensor_family(0x100, "mass air flow sensor", extra="The engine may hesitate or stall.")
-    yield from _sensor_family(0x105, "manifold pressure / barometric pressure sensor")
-    yield from _sensor_family(0x110, "intake air temperature sensor", severity=INFORMATIONAL)
+    yield from _sensor_family(100, "mass air flow sensor", extra="The engine may hesitate or stall.")
+    yield from _sensor_family(105, "manifold pressure / barometric pressure sensor")
+    yield from _sensor_family(110, "intake air temperature sensor", severity=INFORMATIONAL)
     yield from _sensor_family(
-        0x115,
+        115,
         "engine coolant temperature sensor",
         extra="Watch the temperature gauge: the fan may not switch on when it should.",
         lights=(CHECK_ENGINE, "coolant_temp"),
     )
-    yield from _sensor_family(0x120, "throttle / pedal position sensor A", extra="The car may limit its power.")
+    yield from _sensor_family(120, "throttle / pedal position sensor A", extra="The car may limit its power.")
     yield _row(
         "P0125",
         "Coolant too cold for closed-loop fuel control",
@@ -141,12 +141,12 @@ def _powertrain() -> Iterator[Row]:
     )
     yield from _oxygen_sensors()
     trims = (
-        (0x170, "Fuel trim malfunction (bank 1)", "adjust the mixture within its limits"),
-        (0x171, "System too lean (bank 1)", "add enough fuel: too much air reaches the engine"),
-        (0x172, "System too rich (bank 1)", "take away enough fuel: too much reaches the engine"),
-        (0x173, "Fuel trim malfunction (bank 2)", "adjust the mixture within its limits"),
-        (0x174, "System too lean (bank 2)", "add enough fuel: too much air reaches the engine"),
-        (0x175, "System too rich (bank 2)", "take away enough fuel: too much reaches the engine"),
+        (170, "Fuel trim malfunction (bank 1)", "adjust the mixture within its limits"),
+        (171, "System too lean (bank 1)", "add enough fuel: too much air reaches the engine"),
+        (172, "System too rich (bank 1)", "take away enough fuel: too much reaches the engine"),
+        (173, "Fuel trim malfunction (bank 2)", "adjust the mixture within its limits"),
+        (174, "System too lean (bank 2)", "add enough fuel: too much air reaches the engine"),
+        (175, "System too rich (bank 2)", "take away enough fuel: too much reaches the engine"),
     )
     for number, meaning, text in trims:
         lean = "lean" in meaning
@@ -165,10 +165,10 @@ def _powertrain() -> Iterator[Row]:
             ],
             sounds=("vacuum_leak",) if lean else (),
         )
-    yield from _sensor_family(0x180, "fuel temperature sensor A", severity=INFORMATIONAL)
-    yield from _sensor_family(0x185, "fuel temperature sensor B", severity=INFORMATIONAL)
-    yield from _sensor_family(0x190, "fuel rail pressure sensor", extra="The engine may run poorly or not start.")
-    yield from _sensor_family(0x195, "engine oil temperature sensor", severity=INFORMATIONAL)
+    yield from _sensor_family(180, "fuel temperature sensor A", severity=INFORMATIONAL)
+    yield from _sensor_family(185, "fuel temperature sensor B", severity=INFORMATIONAL)
+    yield from _sensor_family(190, "fuel rail pressure sensor", extra="The engine may run poorly or not start.")
+    yield from _sensor_family(195, "engine oil temperature sensor", severity=INFORMATIONAL)
     yield _row(
         "P0200",
         "Injector circuit malfunction",
@@ -179,7 +179,7 @@ def _powertrain() -> Iterator[Row]:
     )
     for cylinder in _cylinders():
         yield _row(
-            _code("P", 0x200 + cylinder),
+            _code("P", 200 + cylinder),
             f"Injector circuit malfunction, cylinder {cylinder}",
             f"The injector of cylinder {cylinder} does not respond as commanded; that cylinder may misfire.",
             MODERATE,
@@ -214,8 +214,8 @@ def _powertrain() -> Iterator[Row]:
         ["A missed downshift", "A slipping clutch or transmission"],
         ["Have the engine and gearbox inspected"],
     )
-    yield from _sensor_family(0x220, "throttle / pedal position sensor B", extra="The car may limit its power.")
-    yield from _sensor_family(0x225, "throttle / pedal position sensor C", extra="The car may limit its power.")
+    yield from _sensor_family(220, "throttle / pedal position sensor B", extra="The car may limit its power.")
+    yield from _sensor_family(225, "throttle / pedal position sensor C", extra="The car may limit its power.")
     yield _row(
         "P0230",
         "Fuel pump primary circuit malfunction",
@@ -225,7 +225,7 @@ def _powertrain() -> Iterator[Row]:
         ["Check the fuel pump fuse and relay", "Test the power and ground at the pump"],
     )
     for cylinder in _cylinders():
-        start = 0x261 + 3 * (cylinder - 1)
+        start = 261 + 3 * (cylinder - 1)
         for offset, (fault, text) in enumerate(
             (
                 ("circuit low", "shorted to ground"),
@@ -253,7 +253,7 @@ def _powertrain() -> Iterator[Row]:
     )
     for cylinder in _cylinders():
         yield _row(
-            _code("P", 0x300 + cylinder),
+            _code("P", 300 + cylinder),
             f"Cylinder {cylinder} misfire detected",
             f"Cylinder {cylinder} is not firing properly: the engine shakes, loses power and may damage the "
             "catalytic converter if driven hard. A flashing check-engine light means stop driving soon.",
@@ -271,18 +271,18 @@ def _powertrain() -> Iterator[Row]:
             ],
             sounds=("misfire",),
         )
-    for start, sensor in ((0x325, "knock sensor 1 (bank 1)"), (0x330, "knock sensor 2 (bank 2)")):
+    for start, sensor in ((325, "knock sensor 1 (bank 1)"), (330, "knock sensor 2 (bank 2)")):
         yield from _sensor_family(
             start, sensor, extra="The engine computer may retard the timing and lose power.", sounds=("engine_knock",)
         )
     yield from _sensor_family(
-        0x335, "crankshaft position sensor A", extra="The engine may stall or refuse to start.", severity=CRITICAL
+        335, "crankshaft position sensor A", extra="The engine may stall or refuse to start.", severity=CRITICAL
     )
-    yield from _sensor_family(0x340, "camshaft position sensor A (bank 1)", extra="Starting may be slow.")
+    yield from _sensor_family(340, "camshaft position sensor A (bank 1)", extra="Starting may be slow.")
     for cylinder in _cylinders():
         coil = "ABCDEFGHIJKL"[cylinder - 1]
         yield _row(
-            _code("P", 0x350 + cylinder),
+            _code("P", 350 + cylinder),
             f"Ignition coil {coil} primary/secondary circuit malfunction",
             f"The ignition coil for cylinder {cylinder} does not respond as commanded.",
             MODERATE,
@@ -291,21 +291,21 @@ def _powertrain() -> Iterator[Row]:
             sounds=("misfire",),
         )
     egr = (
-        (0x400, "Exhaust gas recirculation flow malfunction", "The EGR system does not move exhaust gas as it should."),
+        (400, "Exhaust gas recirculation flow malfunction", "The EGR system does not move exhaust gas as it should."),
         (
-            0x401,
+            401,
             "Exhaust gas recirculation flow insufficient",
             "Too little exhaust gas is recirculated; knock may rise.",
         ),
         (
-            0x402,
+            402,
             "Exhaust gas recirculation flow excessive",
             "Too much exhaust gas is recirculated; the idle may be rough.",
         ),
-        (0x403, "Exhaust gas recirculation circuit malfunction", "The EGR valve's control circuit does not work."),
-        (0x404, "Exhaust gas recirculation circuit range/performance", "The EGR valve does not move as commanded."),
-        (0x405, "Exhaust gas recirculation sensor A circuit low", "The EGR position sensor reads too low."),
-        (0x406, "Exhaust gas recirculation sensor A circuit high", "The EGR position sensor reads too high."),
+        (403, "Exhaust gas recirculation circuit malfunction", "The EGR valve's control circuit does not work."),
+        (404, "Exhaust gas recirculation circuit range/performance", "The EGR valve does not move as commanded."),
+        (405, "Exhaust gas recirculation sensor A circuit low", "The EGR position sensor reads too low."),
+        (406, "Exhaust gas recirculation sensor A circuit high", "The EGR position sensor reads too high."),
     )
     for number, meaning, text in egr:
         yield _row(
@@ -336,7 +336,7 @@ def _powertrain() -> Iterator[Row]:
         ["A clogged check valve", "A weak air pump"],
         ["Inspect the air pump hoses and valves"],
     )
-    for number, bank, warm in ((0x420, 1, False), (0x421, 1, True), (0x430, 2, False), (0x431, 2, True)):
+    for number, bank, warm in ((420, 1, False), (421, 1, True), (430, 2, False), (431, 2, True)):
         meaning = f"{'Warm-up catalyst' if warm else 'Catalyst system'} efficiency below threshold (bank {bank})"
         yield _row(
             _code("P", number),
@@ -358,22 +358,22 @@ def _powertrain() -> Iterator[Row]:
             sounds=("exhaust_leak",),
         )
     evap = (
-        (0x440, "Evaporative emission system malfunction", "The fuel vapour system has a fault."),
-        (0x441, "Evaporative emission system incorrect purge flow", "Fuel vapour is not purged as it should be."),
-        (0x442, "Evaporative emission system leak detected (small leak)", "The fuel vapour system leaks a little."),
+        (440, "Evaporative emission system malfunction", "The fuel vapour system has a fault."),
+        (441, "Evaporative emission system incorrect purge flow", "Fuel vapour is not purged as it should be."),
+        (442, "Evaporative emission system leak detected (small leak)", "The fuel vapour system leaks a little."),
         (
-            0x443,
+            443,
             "Evaporative emission purge control valve circuit malfunction",
             "The purge valve circuit does not work.",
         ),
         (
-            0x446,
+            446,
             "Evaporative emission vent control circuit malfunction",
             "The vapour vent valve circuit does not work.",
         ),
-        (0x455, "Evaporative emission system leak detected (large leak)", "The fuel vapour system leaks a lot."),
+        (455, "Evaporative emission system leak detected (large leak)", "The fuel vapour system leaks a lot."),
         (
-            0x456,
+            456,
             "Evaporative emission system leak detected (very small leak)",
             "The fuel vapour system leaks a tiny bit.",
         ),
@@ -389,7 +389,7 @@ def _powertrain() -> Iterator[Row]:
         )
     yield from (
         _row(
-            _code("P", 0x460 + offset),
+            _code("P", 460 + offset),
             f"Fuel level sensor circuit {fault}",
             "The fuel gauge reading cannot be trusted.",
             INFORMATIONAL,
@@ -399,7 +399,7 @@ def _powertrain() -> Iterator[Row]:
         )
         for offset, fault in enumerate(("malfunction", "range/performance", "low input", "high input"))
     )
-    for number, fan in ((0x480, 1), (0x481, 2)):
+    for number, fan in ((480, 1), (481, 2)):
         yield _row(
             _code("P", number),
             f"Cooling fan {fan} control circuit malfunction",
@@ -412,7 +412,7 @@ def _powertrain() -> Iterator[Row]:
     speed = ("malfunction", "range/performance", "low input", "intermittent/erratic/high")
     for offset, fault in enumerate(speed):
         yield _row(
-            _code("P", 0x500 + offset),
+            _code("P", 500 + offset),
             f"Vehicle speed sensor {fault}",
             "The car's speed signal is missing or wrong; the speedometer and shifting may misbehave.",
             MODERATE,
@@ -421,9 +421,9 @@ def _powertrain() -> Iterator[Row]:
             lights=(CHECK_ENGINE, "abs"),
         )
     idle = (
-        (0x505, "Idle air control system malfunction", "The engine cannot hold its idle speed."),
-        (0x506, "Idle air control system RPM lower than expected", "The engine idles too slowly and may stall."),
-        (0x507, "Idle air control system RPM higher than expected", "The engine idles too fast."),
+        (505, "Idle air control system malfunction", "The engine cannot hold its idle speed."),
+        (506, "Idle air control system RPM lower than expected", "The engine idles too slowly and may stall."),
+        (507, "Idle air control system RPM higher than expected", "The engine idles too fast."),
     )
     for number, meaning, text in idle:
         yield _row(
@@ -439,7 +439,7 @@ def _powertrain() -> Iterator[Row]:
         ("circuit malfunction", "circuit range/performance", "circuit low input", "circuit high input")
     ):
         yield _row(
-            _code("P", 0x520 + offset),
+            _code("P", 520 + offset),
             f"Engine oil pressure sensor/switch {fault}",
             "The oil pressure reading cannot be trusted. Check the oil level before driving on.",
             MODERATE,
@@ -466,10 +466,10 @@ def _powertrain() -> Iterator[Row]:
         SENSOR_REPAIRS,
     )
     voltage = (
-        (0x560, "System voltage malfunction"),
-        (0x561, "System voltage unstable"),
-        (0x562, "System voltage low"),
-        (0x563, "System voltage high"),
+        (560, "System voltage malfunction"),
+        (561, "System voltage unstable"),
+        (562, "System voltage low"),
+        (563, "System voltage high"),
     )
     for number, meaning in voltage:
         yield _row(
@@ -483,13 +483,13 @@ def _powertrain() -> Iterator[Row]:
             sounds=("alternator",),
         )
     computer = (
-        (0x600, "Serial communication link malfunction"),
-        (0x601, "Internal control module memory check sum error"),
-        (0x602, "Control module programming error"),
-        (0x603, "Internal control module keep-alive memory error"),
-        (0x604, "Internal control module RAM error"),
-        (0x605, "Internal control module ROM error"),
-        (0x606, "Control module processor fault"),
+        (600, "Serial communication link malfunction"),
+        (601, "Internal control module memory check sum error"),
+        (602, "Control module programming error"),
+        (603, "Internal control module keep-alive memory error"),
+        (604, "Internal control module RAM error"),
+        (605, "Internal control module ROM error"),
+        (606, "Control module processor fault"),
     )
     for number, meaning in computer:
         yield _row(
@@ -517,7 +517,7 @@ def _powertrain() -> Iterator[Row]:
         SENSOR_CAUSES,
         SENSOR_REPAIRS,
     )
-    yield from _sensor_family(0x710, "transmission fluid temperature sensor A")
+    yield from _sensor_family(710, "transmission fluid temperature sensor A")
     yield _row(
         "P0715",
         "Input/turbine speed sensor A circuit malfunction",
@@ -545,7 +545,7 @@ def _powertrain() -> Iterator[Row]:
     for gear in range(1, 7):
         label = "reverse" if gear == 6 else f"gear {gear}"
         yield _row(
-            _code("P", 0x730 + gear),
+            _code("P", 730 + gear),
             f"{label[0].upper()}{label[1:]} incorrect ratio",
             f"The transmission slips in {label}.",
             MODERATE,
@@ -568,7 +568,7 @@ def _powertrain() -> Iterator[Row]:
         ["Worn torque converter clutch", "Old transmission fluid"],
         ["Change the transmission fluid"],
     )
-    for number, solenoid in ((0x750, "A"), (0x755, "B"), (0x760, "C"), (0x765, "D"), (0x770, "E")):
+    for number, solenoid in ((750, "A"), (755, "B"), (760, "C"), (765, "D"), (770, "E")):
         yield _row(
             _code("P", number),
             f"Shift solenoid {solenoid} malfunction",
