@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import transaction
 
 from cardoc.seeding import Decision, SeedLedger, UpsertCounts, upsert_by_key
 from catalog.models import EngineSound, TroubleCode, WarningLight
@@ -83,8 +83,8 @@ def trouble_codes_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
     ledger = SeedLedger("catalog.troublecode_links", keys=codes)
     light_links, sound_links = TroubleCode.warning_lights.through, TroubleCode.engine_sounds.through
     stale: list[UUID] = []
-    new_lights: list[models.Model] = []
-    new_sounds: list[models.Model] = []
+    new_lights: list[Any] = []
+    new_sounds: list[Any] = []
     relinked = 0
     for row in rows:
         entry = codes[row["code"]]
