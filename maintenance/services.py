@@ -47,7 +47,7 @@ from cardoc.uploads import exceeded_pixel_limit, megabytes
 from catalog.models import SoundSeverity
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticStatus, Urgency
 from directory.models import Mechanic
-from maintenance import dates
+from maintenance import csvio, dates
 from maintenance.models import (
     ATTACHMENT_MAX_BYTES,
     MAX_GARAGES_PER_QUOTE,
@@ -1023,3 +1023,139 @@ def attachment_file_discard_on_delete(*, attachment: Attachment) -> None:
     admin, or a cascade from its record, fill-up, car or account (connected to ``post_delete``)."""
     if attachment.file:
         transaction.on_commit(partial(_discard_file, attachment.file.storage, attachment.file.name))
+
+
+# --- CSV import -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import created (or, in a dry run, would create), what it skipped and why."""
+
+    kind: str
+    dry_run: bool
+    created: list[dict[str, Any]]
+    duplicates: list[int]
+    errors: list[dict[str, Any]]
+
+    @property
+    def committed(self) -> bool:
+        return not self.dry_run and not self.errors
+
+
+def _import_row(*, user: User, vehicle: Vehicle, kind: str, row: csvio.ParsedRow, key: str) -> dict[str, Any]:
+    values = row.values
+    if kind == csvio.ImportKind.FUEL:
+        entry = fuel_entry_create(
+            user=user,
+            vehicle=vehicle,
+            filled_on=values["on"],
+            odometer_km=values["odometer_km"],
+            litres=values["litres"].quantize(Decimal("0.001")),
+            total_cost=values["cost"].quantize(Decimal("0.01")),
+            is_full=values["is_full"],
+            notes=values["notes"],
+            import_key=key,
+        )
+        return {
+            "row": row.number,
+            "type": "fill_up",
+            "id": str(entry.pk),
+            "date": entry.filled_on.isoformat(),
+            "odometer_km": entry.odometer_km,
+            "litres": str(entry.litres),
+            "cost": str(entry.total_cost),
+        }
+    record = MaintenanceRecord(
+        user=user,
+        vehicle=vehicle,
+        maintenance_type=MaintenanceType.CORRECTIVE if kind == csvio.ImportKind.REPAIR else MaintenanceType.SCHEDULED,
+        title=values["title"],
+        scheduled_date=values["on"],
+        completed_date=values["on"],
+        reminder_status=ReminderStatus.COMPLETED,
+        odometer_km=values.get("odometer_km"),
+        cost=values["cost"].quantize(Decimal("0.01")),
+        notes=values["notes"],
+        import_key=key,
+    )
+    record.full_clean()
+    record.save(force_insert=True)
+    if record.odometer_km is not None:
+        _advance_odometer(vehicle, record.odometer_km)
+    return {
+        "row": row.number,
+        "type": "maintenance",
+        "id": str(record.pk),
+        "date": values["on"].isoformat(),
+        "title": record.title,
+        "odometer_km": record.odometer_km,
+        "cost": str(record.cost),
+    }
+
+
+def _messages(exc: ValidationError) -> dict[str, str]:
+    if hasattr(exc, "error_dict"):
+        return {name: " ".join(str(m) for m in errors[0].messages) for name, errors in exc.error_dict.items()}
+    return {"row": " ".join(exc.messages)}
+
+
+@transaction.atomic
+def garage_import(
+    *,
+    user: User,
+    vehicle: Vehicle,
+    content: bytes,
+    options: csvio.ImportOptions,
+    commit: bool = False,
+    request: HttpRequest | None = None,
+) -> ImportReport:
+    """Import a LubeLogger CSV export into one of the driver's cars; a dry run unless ``commit``.
+
+    Every row goes through the same services as the API (so a reading that goes backwards is refused the
+    same way), inside one transaction that a dry run, or any row error, rolls back: an import is all or
+    nothing. A row already imported (same car, same content) is a duplicate and is skipped, so running the
+    same file twice creates nothing the second time.
+    """
+    if vehicle.user_id != user.pk:
+        raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+    try:
+        rows = list(csvio.read_rows(content, options))
+    except csvio.ImportFileError as exc:
+        raise ValidationError({"file": str(exc)}) from exc
+    keys = {row.number: row.fingerprint(vehicle_id=vehicle.pk, kind=options.kind) for row in rows}
+    model = FuelEntry if options.kind == csvio.ImportKind.FUEL else MaintenanceRecord
+    seen = set(model.objects.filter(user=user, import_key__in=keys.values()).values_list("import_key", flat=True))
+    report = ImportReport(kind=options.kind, dry_run=not commit, created=[], duplicates=[], errors=[])
+    # Oldest first, so a car's readings are checked in the order they were taken.
+    for row in sorted(rows, key=lambda r: (r.values.get("on") or date.min, r.values.get("odometer_km") or 0)):
+        key = keys[row.number]
+        if key in seen:
+            report.duplicates.append(row.number)
+            continue
+        if row.errors:
+            report.errors += [{"row": row.number, "field": name, "message": text} for name, text in row.errors.items()]
+            continue
+        seen.add(key)
+        try:
+            with transaction.atomic():
+                report.created.append(_import_row(user=user, vehicle=vehicle, kind=options.kind, row=row, key=key))
+        except ValidationError as exc:
+            report.errors += [
+                {"row": row.number, "field": name, "message": text} for name, text in _messages(exc).items()
+            ]
+    report.created.sort(key=lambda item: item["row"])
+    report.duplicates.sort()
+    report.errors.sort(key=lambda item: item["row"])
+    if not report.committed:
+        transaction.set_rollback(True)
+    else:
+        _audit(
+            user=user,
+            request=request,
+            event="imported",
+            vehicle=vehicle.pk,
+            kind=options.kind,
+            rows=len(report.created),
+        )
+    return report

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAcceptable, NotFound
@@ -21,9 +22,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Vehicle
+from accounts.models import User, Vehicle
 from cardoc.serializers import error_responses
-from maintenance import garage, services
+from maintenance import csvio, garage, services
 from maintenance.api.serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -31,6 +32,8 @@ from maintenance.api.serializers import (
     CostsQuerySerializer,
     EconomySummarySerializer,
     FuelEntrySerializer,
+    ImportReportSerializer,
+    ImportSerializer,
     OdometerHistorySerializer,
 )
 from maintenance.filters import FuelEntryFilter
@@ -266,3 +269,176 @@ class VehicleOdometerView(APIView):
                 }
             ).data
         )
+
+
+class VehicleImportView(APIView):
+    """LubeLogger CSV exports into one car: a dry run unless ``commit`` is true."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Import a LubeLogger CSV export into a car",
+        description=(
+            "Reads LubeLogger's service, repair or fuel record export (its own column names). By default a dry "
+            "run: the answer lists what would be created and every row's errors, numbered as a spreadsheet shows "
+            "them. With commit=true the rows are stored, all or none: any row error stores nothing (400). Rows "
+            "imported before are listed as duplicates and skipped, so a re-import creates nothing twice."
+        ),
+        request={"multipart/form-data": ImportSerializer},
+        responses={
+            200: ImportReportSerializer,
+            201: OpenApiResponse(ImportReportSerializer, description="Committed."),
+            **error_responses(400, 401, 404),
+        },
+    )
+    def post(self, request: Request, pk: UUID) -> Response:
+        vehicle = _own_vehicle(request, pk)
+        form = ImportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        report = services.garage_import(
+            user=request.user,
+            vehicle=vehicle,
+            content=data["file"].read(),
+            options=csvio.ImportOptions(
+                kind=data["kind"],
+                date_order=data["date_order"],
+                distance_unit=data["distance_unit"],
+                volume_unit=data["volume_unit"],
+            ),
+            commit=data["commit"],
+            request=request,
+        )
+        body = ImportReportSerializer(report).data
+        if report.committed:
+            return Response(body, status=HTTPStatus.CREATED)
+        if not report.dry_run:
+            # A commit with row errors stored nothing: say so in the one error shape, with the report.
+            first = report.errors[0]
+            return Response(
+                {
+                    "error": {
+                        "code": "validation_error",
+                        "message": f"Row {first['row']}: {first['message']} Nothing was imported.",
+                        "fields": {f"row {e['row']}": [f"{e['field']}: {e['message']}"] for e in report.errors},
+                    },
+                    "report": body,
+                },
+                status=HTTPStatus.BAD_REQUEST,
+            )
+        return Response(body)
+
+
+EXPORT_KINDS = ("vehicles", "maintenance", "fuel", "costs")
+
+
+class ExportView(APIView):
+    """All of the driver's garage as CSV, one table per file, streamed."""
+
+    @extend_schema(
+        summary="Export your vehicles, maintenance, fill-ups or monthly costs as CSV",
+        description=(
+            "maintenance.csv and fuel.csv start with LubeLogger's column names (so they import back here or into "
+            "LubeLogger), followed by ours; costs.csv holds each car's monthly totals in your currency."
+        ),
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(EXPORT_KINDS))],
+        responses={(200, "text/csv"): OpenApiTypes.STR, **error_responses(401, 404)},
+    )
+    def get(self, request: Request, kind: str) -> StreamingHttpResponse:
+        if kind not in EXPORT_KINDS:
+            raise NotFound(f"Export one of: {', '.join(f'{k}.csv' for k in EXPORT_KINDS)}.")
+        header, rows = getattr(self, f"_{kind}")(request.user)
+        response = StreamingHttpResponse(csvio.stream_csv(header, rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="cardoc-{kind}.csv"'
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    def _vehicles(self, user: User) -> tuple[list[str], Iterator[list[Any]]]:
+        header = ["Id", "Nickname", "Make", "Model", "Year", "VIN", "FuelType", "OdometerKm", "CreatedAt"]
+        rows = (
+            [v.pk, v.nickname, v.make, v.model, v.year, v.vin, v.fuel_type, v.odometer_km, v.created_at]
+            for v in Vehicle.objects.visible_to(user).order_by("created_at").iterator()
+        )
+        return header, rows
+
+    def _maintenance(self, user: User) -> tuple[list[str], Iterator[list[Any]]]:
+        header = [
+            "Date",
+            "Description",
+            "Cost",
+            "Notes",
+            "Odometer",
+            "Tags",
+            "Vehicle",
+            "VehicleId",
+            "Type",
+            "Completed",
+            "Id",
+        ]
+        records = MaintenanceRecord.objects.visible_to(user).select_related("vehicle").order_by("scheduled_date")
+        rows = (
+            [
+                r.completed_date or r.scheduled_date,
+                r.title,
+                r.cost,
+                r.notes,
+                r.odometer_km,
+                "",
+                str(r.vehicle) if r.vehicle else "",
+                r.vehicle_id,
+                r.maintenance_type,
+                r.is_completed,
+                r.pk,
+            ]
+            for r in records.iterator(chunk_size=500)
+        )
+        return header, rows
+
+    def _fuel(self, user: User) -> tuple[list[str], Iterator[list[Any]]]:
+        header = [
+            "Date",
+            "Odometer",
+            "FuelConsumed",
+            "Cost",
+            "FuelEconomy",
+            "IsFillToFull",
+            "MissedFuelUp",
+            "Notes",
+            "Tags",
+            "Vehicle",
+            "VehicleId",
+            "Station",
+            "Id",
+        ]
+        entries = FuelEntry.objects.visible_to(user).select_related("vehicle")
+        economy = garage.economy_by_fill_up(garage.fill_ups_of(entries))
+
+        def rows() -> Iterator[list[Any]]:
+            for e in entries.order_by("vehicle_id", "odometer_km").iterator(chunk_size=500):
+                measured = economy.get(e.pk)
+                yield [
+                    e.filled_on,
+                    e.odometer_km,
+                    e.litres,
+                    e.total_cost,
+                    measured.l_per_100km if measured else "",
+                    e.is_full,
+                    False,
+                    e.notes,
+                    "",
+                    str(e.vehicle),
+                    e.vehicle_id,
+                    e.station,
+                    e.pk,
+                ]
+
+        return header, rows()
+
+    def _costs(self, user: User) -> tuple[list[str], Iterator[list[Any]]]:
+        currency = user.profile_or_default().currency
+        header = ["VehicleId", "Vehicle", "Month", "Maintenance", "Fuel", "Total", "Currency"]
+        rows = (
+            [vehicle.pk, str(vehicle), month, row.maintenance, row.fuel, row.total, currency]
+            for vehicle, month, row in garage.monthly_costs_by_vehicle(Vehicle.objects.visible_to(user))
+        )
+        return header, iter(list(rows))

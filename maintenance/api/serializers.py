@@ -13,6 +13,7 @@ from accounts.models import Vehicle
 from cardoc.serializers import StrictFieldsMixin
 from directory.models import Mechanic
 from maintenance import dates
+from maintenance.csvio import LITRES_PER, MAX_IMPORT_BYTES, DateOrder, ImportKind
 from maintenance.garage import CostGroup, Economy, ReadingSource
 from maintenance.models import (
     ATTACHMENT_MAX_BYTES,
@@ -370,3 +371,36 @@ class OdometerHistorySerializer(serializers.Serializer):
     current_km = serializers.IntegerField(help_text="The car's odometer: the highest reading, never a flagged one.")
     flagged = serializers.IntegerField(help_text="How many readings are flagged.")
     readings = ReadingSerializer(many=True, help_text="Oldest first: x is `on`, y is `odometer_km`.")
+
+
+class ImportSerializer(StrictFieldsMixin, serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False, help_text="A LubeLogger CSV export, 2 MB at most.")
+    kind = serializers.ChoiceField(choices=ImportKind.CHOICES, help_text="Which LubeLogger export this is.")
+    commit = serializers.BooleanField(default=False, help_text="Leave false (the default) for a dry run.")
+    date_order = serializers.ChoiceField(
+        choices=DateOrder.CHOICES, default=DateOrder.MDY, help_text="How non-ISO dates are written: mdy or dmy."
+    )
+    distance_unit = serializers.ChoiceField(choices=["km", "mi"], default="km")
+    volume_unit = serializers.ChoiceField(choices=list(LITRES_PER), default="l")
+
+    def validate_file(self, value: Any) -> Any:
+        if value.size > MAX_IMPORT_BYTES:
+            raise serializers.ValidationError(f"An import may take at most {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+        return value
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="As a spreadsheet numbers it: the header is row 1.")
+    field = serializers.CharField(help_text="The CSV column (lower case), or our field the row failed on.")
+    message = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    committed = serializers.BooleanField(help_text="The rows were stored: not a dry run, and no row had an error.")
+    created = serializers.ListField(
+        child=serializers.DictField(), help_text="What was (or would be) created, one summary per row."
+    )
+    duplicates = serializers.ListField(child=serializers.IntegerField(), help_text="Rows imported before: skipped.")
+    errors = ImportErrorSerializer(many=True)

@@ -5,10 +5,12 @@ from rest_framework.routers import SimpleRouter
 
 from maintenance.api.garage_views import (
     AttachmentViewSet,
+    ExportView,
     FuelEntryViewSet,
     MaintenanceAttachmentView,
     VehicleCostsView,
     VehicleFuelEconomyView,
+    VehicleImportView,
     VehicleOdometerView,
 )
 from maintenance.api.views import (
@@ -41,5 +43,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("vehicles/<uuid:pk>/costs", VehicleCostsView.as_view(), name="vehicle-costs"),
     path("vehicles/<uuid:pk>/fuel-economy", VehicleFuelEconomyView.as_view(), name="vehicle-fuel-economy"),
     path("vehicles/<uuid:pk>/odometer", VehicleOdometerView.as_view(), name="vehicle-odometer"),
+    path("vehicles/<uuid:pk>/import", VehicleImportView.as_view(), name="vehicle-import"),
+    path("export/<str:kind>.csv", ExportView.as_view(), name="export"),
     *router.urls,
 ]
