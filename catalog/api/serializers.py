@@ -108,7 +108,9 @@ class TroubleCodeSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ChoiceField(choices=["immediate", "soon", "monitoring"]))
+    @extend_schema_field(
+        serializers.ChoiceField(choices=[("immediate", "Immediate"), ("soon", "Soon"), ("monitoring", "Monitoring")])
+    )
     def get_urgency(self, code: TroubleCode) -> str:
         # The same words as diagnostics.urgency, which sits above the catalog.
         return {"critical": "immediate", "moderate": "soon"}.get(code.severity, "monitoring")
