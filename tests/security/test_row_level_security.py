@@ -67,7 +67,12 @@ def owned_rows(driver: User, other_driver: User) -> dict[str, dict[str, Any]]:
         review = baker.make(Review, user=user, mechanic=baker.make(Mechanic, latitude=3.8, longitude=11.5), rating=4)
         fill_up = baker.make(FuelEntry, user=user, vehicle=vehicle, odometer_km=1, litres=Decimal(1), total_cost=1)
         receipt = baker.make(
-            Attachment, user=user, fuel_entry=fill_up, file="garage/attachments/r.pdf", content_type="application/pdf"
+            Attachment,
+            user=user,
+            fuel_entry=fill_up,
+            file="garage/attachments/r.pdf",
+            content_type="application/pdf",
+            size_bytes=1,
         )
         made[user.email] = {
             "accounts_userprofile": UserProfile.objects.get(user=user),
