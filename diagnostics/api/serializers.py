@@ -270,6 +270,10 @@ class DiagnosticSerializer(serializers.ModelSerializer):
     image_url = serializers.SerializerMethodField()
     audio_url = serializers.SerializerMethodField()
     result = ResultSummarySerializer(read_only=True, allow_null=True)
+    dtc_codes = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The trouble codes the driver's scanner read."
+    )
+    odometer_km = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = DiagnosticRecord
@@ -279,6 +283,8 @@ class DiagnosticSerializer(serializers.ModelSerializer):
             "status",
             "vehicle",
             "client_ref",
+            "dtc_codes",
+            "odometer_km",
             "image_url",
             "audio_url",
             "error_message",

@@ -51,6 +51,7 @@ def test_a_misfire_code_returns_a_misfire_finding_with_its_urgency(
     assert response.status_code == HTTPStatus.ACCEPTED, response.json()
     body = client.get(f"{URL}/{response.json()['id']}").json()
     assert body["status"] == "completed"
+    assert (body["dtc_codes"], body["odometer_km"]) == (["P0301"], 80_500)
     assert body["result"]["urgency"] == "immediate"
     (finding,) = body["result"]["detections"]
     assert finding["confidence"] == 1.0
