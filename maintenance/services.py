@@ -1094,6 +1094,24 @@ def _import_row(*, user: User, vehicle: Vehicle, kind: str, row: csvio.ParsedRow
     }
 
 
+def _natural_key(kind: str, values: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two records of one car the same: the day, and the reading and litres, or the title and cost."""
+    if kind == csvio.ImportKind.FUEL:
+        return (values["on"], values["odometer_km"], Decimal(values["litres"]).quantize(Decimal("0.001")))
+    return (values["on"], values["title"].strip().lower(), Decimal(values["cost"]).quantize(Decimal("0.01")))
+
+
+def _natural_keys(*, vehicle: Vehicle, kind: str) -> set[tuple[Any, ...] | None]:
+    if kind == csvio.ImportKind.FUEL:
+        fills = FuelEntry.objects.filter(vehicle=vehicle).values_list("filled_on", "odometer_km", "litres")
+        return {_natural_key(kind, {"on": on, "odometer_km": km, "litres": litres}) for on, km, litres in fills}
+    jobs = MaintenanceRecord.objects.filter(vehicle=vehicle, completed_date__isnull=False, cost__isnull=False)
+    return {
+        _natural_key(kind, {"on": on, "title": title, "cost": cost})
+        for on, title, cost in jobs.values_list("completed_date", "title", "cost")
+    }
+
+
 def _messages(exc: ValidationError) -> dict[str, str]:
     if hasattr(exc, "error_dict"):
         return {name: " ".join(str(m) for m in errors[0].messages) for name, errors in exc.error_dict.items()}
@@ -1126,17 +1144,21 @@ def garage_import(
     keys = {row.number: row.fingerprint(vehicle_id=vehicle.pk, kind=options.kind) for row in rows}
     model = FuelEntry if options.kind == csvio.ImportKind.FUEL else MaintenanceRecord
     seen = set(model.objects.filter(user=user, import_key__in=keys.values()).values_list("import_key", flat=True))
+    # A row that matches a record the car already has (logged by hand, or exported from here) is one too.
+    existing = _natural_keys(vehicle=vehicle, kind=options.kind)
     report = ImportReport(kind=options.kind, dry_run=not commit, created=[], duplicates=[], errors=[])
     # Oldest first, so a car's readings are checked in the order they were taken.
     for row in sorted(rows, key=lambda r: (r.values.get("on") or date.min, r.values.get("odometer_km") or 0)):
         key = keys[row.number]
-        if key in seen:
+        natural = None if row.errors else _natural_key(options.kind, row.values)
+        if key in seen or natural in existing:
             report.duplicates.append(row.number)
             continue
         if row.errors:
             report.errors += [{"row": row.number, "field": name, "message": text} for name, text in row.errors.items()]
             continue
         seen.add(key)
+        existing.add(natural)
         try:
             with transaction.atomic():
                 report.created.append(_import_row(user=user, vehicle=vehicle, kind=options.kind, row=row, key=key))

@@ -234,8 +234,26 @@ def test_an_exported_fuel_log_imports_back_as_duplicates_only(
 
     body = post_import(client, vehicle, exported, kind="fuel", date_order="mdy").json()
 
-    assert body["errors"] == []
-    assert len(body["created"]) + len(body["duplicates"]) == 3
+    assert (body["errors"], body["created"], body["duplicates"]) == ([], [], [2, 3, 4])
+
+
+def test_a_row_matching_a_fill_up_logged_by_hand_is_a_duplicate(
+    driver: User, vehicle: Vehicle, client_for: Callable[[User], APIClient]
+) -> None:
+    baker.make(
+        FuelEntry,
+        user=driver,
+        vehicle=vehicle,
+        filled_on=date(2026, 3, 2),
+        odometer_km=50_100,
+        litres=Decimal(40),
+        total_cost=Decimal(33_000),
+    )
+
+    body = post_import(client_for(driver), vehicle, LUBELOGGER_FUEL, kind="fuel").json()
+
+    assert body["duplicates"] == [2]
+    assert [row["row"] for row in body["created"]] == [3, 4]
 
 
 def test_exports_are_refused_to_anonymous_callers_and_unknown_kinds_are_not_found(
