@@ -144,6 +144,10 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a known time zone.")
 
 
+# The directory's prices are in CFA francs; a driver elsewhere sets their own.
+DEFAULT_CURRENCY = "XAF"
+
+
 class UserProfile(models.Model):
     """The personal details and preferences of one user, kept apart from their credentials."""
 
@@ -170,6 +174,12 @@ class UserProfile(models.Model):
         validators=[MaxValueValidator(60)],
         help_text="How many days before a maintenance item is due the driver is reminded.",
     )
+    currency = models.CharField(
+        max_length=3,
+        default=DEFAULT_CURRENCY,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 currency code such as XAF or EUR.")],
+        help_text="The ISO 4217 code the driver's costs are entered and totalled in.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -178,6 +188,7 @@ class UserProfile(models.Model):
             models.CheckConstraint(
                 condition=models.Q(reminder_lead_days__lte=60), name="userprofile_reminder_lead_days_max"
             ),
+            models.CheckConstraint(condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="userprofile_currency_iso"),
         ]
 
     def __str__(self) -> str:

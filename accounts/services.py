@@ -29,6 +29,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_pas
 from accounts import recovery
 from accounts.models import AccountStatus, RevokedAccessToken, Role, User, UserProfile, Vehicle
 from accounts.throttles import lockout_clear, lockout_record_failure, lockout_remaining
+from accounts.vin import vin_errors
 from cardoc import rls
 from cardoc.exceptions import AuthenticationError, StorageQuotaExceededError, TooManyAttemptsError
 from cardoc.hooks import mechanic_role_revokers, storage_usage, user_erasers
@@ -552,6 +553,7 @@ def profile_update(
     locale: str | Unset = UNSET,
     timezone: str | Unset = UNSET,
     reminder_lead_days: int | Unset = UNSET,
+    currency: str | Unset = UNSET,
     request: AnyRequest | None = None,
 ) -> UserProfile:
     """Change the given profile fields (creating the profile of an account that has none yet); audited with
@@ -571,6 +573,8 @@ def profile_update(
         profile.timezone = timezone
     if reminder_lead_days is not UNSET:
         profile.reminder_lead_days = reminder_lead_days
+    if currency is not UNSET:
+        profile.currency = currency.upper()
     profile.full_clean()
     profile.save()
     changed = [
@@ -583,6 +587,7 @@ def profile_update(
             "locale": locale,
             "timezone": timezone,
             "reminder_lead_days": reminder_lead_days,
+            "currency": currency,
         }.items()
         if value is not UNSET
     ]
@@ -673,6 +678,8 @@ def vehicle_delete(*, vehicle: Vehicle) -> None:
 
 def _vehicle_save(vehicle: Vehicle, *, fields: list[str] | None = None) -> Vehicle:
     vehicle.vin = vehicle.vin.strip().upper()
+    if vehicle.vin and (problem := vin_errors(vehicle.vin)):
+        raise ValidationError({"vin": problem})
     if vehicle.vin and Vehicle.objects.filter(user=vehicle.user, vin=vehicle.vin).exclude(pk=vehicle.pk).exists():
         raise ValidationError({"vin": DUPLICATE_VIN})
     vehicle.full_clean()

@@ -359,6 +359,7 @@ SPECTACULAR_SETTINGS = {
         "LightSeverityEnum": "catalog.models.LightSeverity",
         "SoundSeverityEnum": "catalog.models.SoundSeverity",
         "DiagnosticStatusEnum": "diagnostics.models.DiagnosticStatus",
+        "UrgencyEnum": "diagnostics.models.Urgency",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

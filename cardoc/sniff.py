@@ -41,6 +41,7 @@ AAC = MediaKind("audio/aac", "aac")
 OGG = MediaKind("audio/ogg", "ogg")
 FLAC = MediaKind("audio/flac", "flac")
 MP4_AUDIO = MediaKind("audio/mp4", "m4a")
+PDF = MediaKind("application/pdf", "pdf")
 
 
 def sniff(head: bytes) -> MediaKind | None:
@@ -53,6 +54,8 @@ def sniff(head: bytes) -> MediaKind | None:
         return WEBP
     if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
         return WAV
+    if head.startswith(b"%PDF-"):
+        return PDF
     if head.startswith(b"OggS"):
         return OGG
     if head.startswith(b"fLaC"):

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from cardoc.widgets import TextListField
-from catalog.models import EngineSound, WarningLight
+from catalog.models import EngineSound, TroubleCode, WarningLight
 
 
 class CausesAndRepairsForm(forms.ModelForm):
@@ -24,6 +24,12 @@ class WarningLightForm(CausesAndRepairsForm):
 class EngineSoundForm(CausesAndRepairsForm):
     class Meta:
         model = EngineSound
+        fields = "__all__"  # noqa: DJ007 (the ModelAdmin decides which fields the page shows)
+
+
+class TroubleCodeForm(CausesAndRepairsForm):
+    class Meta:
+        model = TroubleCode
         fields = "__all__"  # noqa: DJ007 (the ModelAdmin decides which fields the page shows)
 
 
@@ -49,4 +55,14 @@ class EngineSoundAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "sound_type", "severity", "frequency_low_hz", "frequency_high_hz", "updated_at"]
     list_filter = ["sound_type", "severity"]
     search_fields = ["code", "name", "description"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(TroubleCode)
+class TroubleCodeAdmin(admin.ModelAdmin):
+    form = TroubleCodeForm
+    list_display = ["code", "meaning", "system", "severity", "updated_at"]
+    list_filter = ["system", "severity"]
+    search_fields = ["code", "meaning", "description"]
+    filter_horizontal = ["warning_lights", "engine_sounds"]
     readonly_fields = ["created_at", "updated_at"]

@@ -5,7 +5,16 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
-from catalog.models import EngineSound, LightColour, LightSeverity, SoundSeverity, SoundType, WarningLight
+from catalog.models import (
+    EngineSound,
+    LightColour,
+    LightSeverity,
+    SoundSeverity,
+    SoundType,
+    TroubleCode,
+    TroubleCodeSystem,
+    WarningLight,
+)
 
 SEARCH_MAX_LENGTH = 200
 
@@ -50,3 +59,23 @@ class EngineSoundFilter(CatalogFilterSet):
     class Meta:
         model = EngineSound
         fields = ["severity", "sound_type", "updated_since", "search"]
+
+
+class TroubleCodeFilter(django_filters.FilterSet):
+    system = django_filters.ChoiceFilter(choices=TroubleCodeSystem.choices)
+    severity = django_filters.ChoiceFilter(choices=LightSeverity.choices)
+    warning_light = django_filters.CharFilter(
+        field_name="warning_lights__code", help_text="Only codes that turn on this light (its code)."
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="A code or its start (P03), or words of the meaning (misfire cylinder).",
+    )
+
+    class Meta:
+        model = TroubleCode
+        fields = ["system", "severity", "warning_light", "search"]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.search(value)

@@ -133,3 +133,74 @@ class EngineSound(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TroubleCodeSystem(models.TextChoices):
+    POWERTRAIN = "P", "Powertrain"
+    BODY = "B", "Body"
+    CHASSIS = "C", "Chassis"
+    NETWORK = "U", "Network"
+
+
+# SAE J2012: a system letter, 0-3 (0 and 2 generic, 1 and 3 maker-specific, mostly), then three hex digits.
+TROUBLE_CODE_PATTERN = r"^[PBCU][0-3][0-9A-F]{3}$"
+TROUBLE_CODE_SHAPE = "a letter P, B, C or U, then a digit 0 to 3, then three digits or letters A to F (e.g. P0301)"
+
+
+class TroubleCodeQuerySet(models.QuerySet["TroubleCode"]):
+    def search(self, text: str) -> TroubleCodeQuerySet:
+        """Codes starting with ``text``, or whose meaning holds every word of it, code order."""
+        words = text.split()
+        if not words:
+            return self.none()
+        by_meaning = models.Q()
+        for word in words:
+            by_meaning &= models.Q(meaning__icontains=word) | models.Q(description__icontains=word)
+        return self.filter(models.Q(code__istartswith=text.strip()) | by_meaning)
+
+
+class TroubleCode(models.Model):
+    """One OBD-II diagnostic trouble code (SAE J2012) as a scanner reads it, with what it means for the driver."""
+
+    System = TroubleCodeSystem
+    # Our urgency rule reads the same three words as the warning lights.
+    Severity = LightSeverity
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(max_length=5, unique=True, help_text="E.g. P0301; upper case.")
+    system = models.CharField(max_length=1, choices=TroubleCodeSystem)
+    meaning = models.CharField(max_length=200, help_text="The code's standard title, in our words.")
+    description = models.TextField(help_text="What it means for the driver and the car.")
+    severity = models.CharField(max_length=16, choices=LightSeverity)
+    common_causes = models.JSONField(default=list, blank=True)
+    repair_suggestions = models.JSONField(default=list, blank=True)
+    warning_lights = models.ManyToManyField(
+        WarningLight, related_name="trouble_codes", blank=True, help_text="The lights this code turns on."
+    )
+    engine_sounds = models.ManyToManyField(
+        EngineSound, related_name="trouble_codes", blank=True, help_text="Sounds that often come with it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TroubleCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__regex=TROUBLE_CODE_PATTERN), name="troublecode_code_shape"),
+            models.CheckConstraint(
+                condition=models.Q(system__in=TroubleCodeSystem.values), name="troublecode_system_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(severity__in=LightSeverity.values), name="troublecode_severity_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.meaning}"
+
+    @property
+    def name(self) -> str:
+        """The title a finding shows, in the shape warning lights and sounds have."""
+        return f"{self.code} {self.meaning}"

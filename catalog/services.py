@@ -6,13 +6,15 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from cardoc.seeding import UpsertCounts, upsert_by_key
-from catalog.models import EngineSound, WarningLight
+from cardoc.seeding import Decision, SeedLedger, UpsertCounts, upsert_by_key
+from catalog.models import EngineSound, TroubleCode, WarningLight
 from catalog.symbols import render_icon_png
+from catalog.trouble_codes import trouble_code_rows
 
 CATALOG_FILE = Path(__file__).resolve().parent / "seed" / "catalog.json"
 
@@ -27,6 +29,7 @@ SOUND_FIELDS = (
     "common_causes",
     "repair_suggestions",
 )
+TROUBLE_CODE_FIELDS = ("system", "meaning", "description", "severity", "common_causes", "repair_suggestions")
 ICON_DIR = "catalog/icons"
 
 
@@ -53,7 +56,64 @@ def catalog_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
         "warning lights": warning_lights_upsert(rows=catalog["warning_lights"]),
         "engine sounds": engine_sounds_upsert(rows=catalog["engine_sounds"]),
         "light icons": warning_light_icons_sync(codes=[row["code"] for row in catalog["warning_lights"]]),
+        "trouble codes": trouble_codes_upsert(rows=trouble_code_rows()),
     }
+
+
+@transaction.atomic
+def trouble_codes_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
+    """Create or update trouble codes by code, and link each to the lights and sounds ``rows`` name.
+
+    Links staff changed since they were seeded are kept, like the rows themselves.
+    """
+    rows = list(rows)
+    codes, counts = upsert_by_key(TroubleCode, key="code", rows=rows, fields=TROUBLE_CODE_FIELDS)
+    lights = WarningLight.objects.in_bulk(field_name="code")
+    sounds = EngineSound.objects.in_bulk(field_name="code")
+    current: dict[str, tuple[set[str], set[str]]] = {code: (set(), set()) for code in codes}
+    by_id = {entry.pk: code for code, entry in codes.items()}
+    for code_id, light in TroubleCode.warning_lights.through.objects.filter(troublecode__in=by_id).values_list(
+        "troublecode_id", "warninglight__code"
+    ):
+        current[by_id[code_id]][0].add(light)
+    for code_id, sound in TroubleCode.engine_sounds.through.objects.filter(troublecode__in=by_id).values_list(
+        "troublecode_id", "enginesound__code"
+    ):
+        current[by_id[code_id]][1].add(sound)
+    ledger = SeedLedger("catalog.troublecode_links", keys=codes)
+    light_links, sound_links = TroubleCode.warning_lights.through, TroubleCode.engine_sounds.through
+    stale: list[UUID] = []
+    new_lights: list[Any] = []
+    new_sounds: list[Any] = []
+    relinked = 0
+    for row in rows:
+        entry = codes[row["code"]]
+        # A link to a light or sound that is not in the catalog (a trimmed catalog in tests) is skipped.
+        want = ({c for c in row["warning_lights"] if c in lights}, {c for c in row["engine_sounds"] if c in sounds})
+        have = current[row["code"]]
+        decision = ledger.decide(
+            row["code"],
+            current=[sorted(have[0]), sorted(have[1])],
+            wanted=[sorted(want[0]), sorted(want[1])],
+            missing=not (have[0] or have[1]),
+        )
+        if decision is Decision.KEEP:
+            counts.kept += 1
+        if decision is not Decision.WRITE:
+            continue
+        # Written in bulk below: one statement per table, not two per code (the seed runs on every start).
+        stale.append(entry.pk)
+        new_lights += [light_links(troublecode=entry, warninglight=lights[c]) for c in want[0]]
+        new_sounds += [sound_links(troublecode=entry, enginesound=sounds[c]) for c in want[1]]
+        relinked += 1
+    if stale:
+        light_links.objects.filter(troublecode__in=stale).delete()
+        sound_links.objects.filter(troublecode__in=stale).delete()
+        light_links.objects.bulk_create(new_lights)
+        sound_links.objects.bulk_create(new_sounds)
+    ledger.save()
+    counts.relinked = relinked
+    return counts
 
 
 @transaction.atomic

@@ -25,12 +25,12 @@ def _confidence(value: float | None) -> str:
 
 
 def _finding_name(detection: Detection) -> str:
-    entry = detection.warning_light or detection.engine_sound
+    entry = detection.entry
     return f"{entry.code}" if entry else "?"
 
 
 def _catalog_link(detection: Detection) -> SafeString:
-    entry = detection.warning_light or detection.engine_sound
+    entry = detection.entry
     if entry is None:
         return format_html("{}", "—")
     url = reverse(f"admin:catalog_{entry._meta.model_name}_change", args=[entry.pk])
@@ -244,7 +244,7 @@ class DiagnosticRecordAdmin(admin.ModelAdmin):
                 (
                     (
                         _catalog_link(d),
-                        (d.warning_light or d.engine_sound).get_severity_display(),  # type: ignore[union-attr]
+                        d.entry.get_severity_display(),
                         _confidence(d.confidence),
                         str(d.ml_model) if d.ml_model else "—",
                     )

@@ -7,7 +7,7 @@ from django.core.files.storage import Storage, storages
 from django.db import models
 
 from accounts.models import User, Vehicle
-from catalog.models import EngineSound, WarningLight
+from catalog.models import EngineSound, TroubleCode, WarningLight
 from mlops.models import MLModel
 
 
@@ -23,6 +23,7 @@ class DiagnosticType(models.TextChoices):
     DASHBOARD_SCAN = "dashboard_scan", "Dashboard scan"
     ENGINE_SOUND = "engine_sound", "Engine sound"
     COMBINED = "combined", "Combined"
+    TROUBLE_CODES = "trouble_codes", "Trouble codes"
 
 
 class DiagnosticStatus(models.TextChoices):
@@ -47,7 +48,7 @@ class DiagnosticQuerySet(models.QuerySet["DiagnosticRecord"]):
         return self.select_related("result").prefetch_related(
             models.Prefetch(
                 "result__detections",
-                queryset=Detection.objects.select_related("warning_light", "engine_sound"),
+                queryset=Detection.objects.select_related("warning_light", "engine_sound", "trouble_code"),
             )
         )
 
@@ -57,11 +58,15 @@ class DiagnosticQuerySet(models.QuerySet["DiagnosticRecord"]):
             "ml_models",
             models.Prefetch(
                 "result__detections",
-                queryset=Detection.objects.select_related("warning_light", "engine_sound", "ml_model").prefetch_related(
+                queryset=Detection.objects.select_related(
+                    "warning_light", "engine_sound", "trouble_code", "ml_model"
+                ).prefetch_related(
                     "warning_light__tutorials",
                     "engine_sound__tutorials",
                     "warning_light__repair_services",
                     "engine_sound__repair_services",
+                    "trouble_code__warning_lights",
+                    "trouble_code__engine_sounds",
                 ),
             ),
         )
@@ -94,6 +99,10 @@ class DiagnosticRecord(models.Model):
     media_bytes = models.PositiveBigIntegerField(
         default=0, editable=False, help_text="Size of the stored photo and recording; counts toward the storage quota."
     )
+    dtc_codes = models.JSONField(
+        default=list, blank=True, help_text="The OBD-II trouble codes the driver's scanner read, upper case."
+    )
+    odometer_km = models.PositiveIntegerField(null=True, blank=True, help_text="The car's reading when diagnosed.")
     ml_models = models.ManyToManyField(MLModel, related_name="diagnostics", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(
@@ -179,6 +188,14 @@ class Detection(models.Model):
     engine_sound = models.ForeignKey(
         EngineSound, on_delete=models.PROTECT, null=True, blank=True, related_name="detections"
     )
+    trouble_code = models.ForeignKey(
+        TroubleCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="detections",
+        help_text="A code the driver's scanner read (confidence 1: it was read, not inferred).",
+    )
     ml_model = models.ForeignKey(MLModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="detections")
     confidence = models.FloatField()
     box_x0 = models.PositiveIntegerField(null=True, blank=True)
@@ -193,8 +210,9 @@ class Detection(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(warning_light__isnull=False, engine_sound__isnull=True)
-                    | models.Q(warning_light__isnull=True, engine_sound__isnull=False)
+                    models.Q(warning_light__isnull=False, engine_sound__isnull=True, trouble_code__isnull=True)
+                    | models.Q(warning_light__isnull=True, engine_sound__isnull=False, trouble_code__isnull=True)
+                    | models.Q(warning_light__isnull=True, engine_sound__isnull=True, trouble_code__isnull=False)
                 ),
                 name="detection_exactly_one_catalog_entry",
             ),
@@ -213,7 +231,12 @@ class Detection(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.warning_light or self.engine_sound} ({self.confidence:.0%})"
+        return f"{self.entry} ({self.confidence:.0%})"
+
+    @property
+    def entry(self) -> WarningLight | EngineSound | TroubleCode:
+        """The catalog entry this finding is about: exactly one is set."""
+        return self.warning_light or self.engine_sound or self.trouble_code  # type: ignore[return-value]
 
     @property
     def box(self) -> tuple[int, int, int, int] | None:

@@ -34,7 +34,7 @@ from cardoc.hooks import diagnostic_finished
 from cardoc.models import AuditAction, AuditStatus
 from cardoc.services import audit_record
 from cardoc.tasks import enqueue
-from catalog.models import EngineSound, WarningLight
+from catalog.models import EngineSound, TroubleCode, WarningLight
 from diagnostics import media
 from diagnostics.models import (
     Detection,
@@ -180,6 +180,8 @@ def diagnostic_create(
     client_ref: UUID | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
+    dtc_codes: Iterable[str] = (),
+    odometer_km: int | None = None,
     request: HttpRequest | None = None,
 ) -> tuple[DiagnosticRecord, bool]:
     """Store a new diagnostic and queue its analysis; returns (record, created).
@@ -198,6 +200,11 @@ def diagnostic_create(
         missing = "longitude" if longitude is None else "latitude"
         raise ValidationError({missing: "Send latitude and longitude together, or neither."})
     uploads = _checked_uploads(diagnostic_type=diagnostic_type, image=image, audio=audio)
+    codes = list(dict.fromkeys(code.strip().upper() for code in dtc_codes))
+    if diagnostic_type == DiagnosticType.TROUBLE_CODES and not codes:
+        raise ValidationError({"dtc_codes": "A trouble-codes diagnostic needs the codes your scanner read."})
+    if odometer_km is not None and vehicle is None:
+        raise ValidationError({"odometer_km": "A reading needs a vehicle, whose odometer it is."})
 
     stored: list[tuple[Storage, str]] = []
     try:
@@ -209,6 +216,8 @@ def diagnostic_create(
                 client_ref=client_ref,
                 latitude=latitude,
                 longitude=longitude,
+                dtc_codes=codes,
+                odometer_km=odometer_km,
                 queued_at=timezone.now(),
             )
             media_bytes = sum(file.size or 0 for file, _ in uploads.values())
@@ -414,8 +423,15 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
     # A code the catalog lacks stays in the raw analysis, but cannot be linked or rated.
     linked = [(f, light, sound) for f, light, sound in found if light is not None or sound is not None]
     missing = sorted({f.code for f, light, sound in found if light is None and sound is None})
-    urgency = urgency_for((light or sound).severity for _, light, sound in linked)  # type: ignore[union-attr]
-    overall = max((f.confidence for f, _, _ in linked), default=0.0)
+    # The scanner's codes are findings too, read rather than inferred: confidence 1, and their severity
+    # counts in the one urgency rule like a light's.
+    read_codes = TroubleCode.objects.in_bulk(record.dtc_codes, field_name="code")
+    scanned = [read_codes[code] for code in record.dtc_codes if code in read_codes]
+    missing += sorted(code for code in record.dtc_codes if code not in read_codes)
+    urgency = urgency_for(
+        [*((light or sound).severity for _, light, sound in linked), *(code.severity for code in scanned)]  # type: ignore[union-attr]
+    )
+    overall = max([*(f.confidence for f, _, _ in linked), *([1.0] if scanned else [])], default=0.0)
 
     with transaction.atomic():
         locked = DiagnosticRecord.objects.select_for_update().filter(_owned(record)).first()
@@ -452,6 +468,7 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
             )
             for finding, light, sound in linked
         )
+        Detection.objects.bulk_create(Detection(result=result, trouble_code=code, confidence=1.0) for code in scanned)
         locked.ml_models.set(outcome.model_ids)  # type: ignore[arg-type]  # primary keys; the stubs know int ones
         locked.status = DiagnosticStatus.COMPLETED
         locked.error_message = ""
@@ -465,7 +482,7 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
                 "event": "completed",
                 "diagnostic": str(locked.pk),
                 "urgency": urgency,
-                "findings": sorted({f.code for f, _, _ in linked}),
+                "findings": sorted({f.code for f, _, _ in linked} | {code.code for code in scanned}),
             },
         )
     return locked

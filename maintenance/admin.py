@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from maintenance.models import CalendarFeed, MaintenanceRecord, Notification, QuoteRequest
+from maintenance.models import Attachment, CalendarFeed, FuelEntry, MaintenanceRecord, Notification, QuoteRequest
 
 
 @admin.register(MaintenanceRecord)
@@ -66,3 +66,37 @@ class QuoteRequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(FuelEntry)
+class FuelEntryAdmin(admin.ModelAdmin):
+    list_display = ["filled_on", "vehicle", "user", "odometer_km", "litres", "total_cost", "is_full", "station"]
+    list_filter = ["is_full", "filled_on"]
+    search_fields = ["station", "notes", "user__email"]
+    autocomplete_fields = ["user", "vehicle"]
+    list_select_related = ["user", "vehicle"]
+    readonly_fields = ["import_key", "created_at", "updated_at"]
+    date_hierarchy = "filled_on"
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """Drivers' receipts are private: staff see what is stored, not the files (no public URL exists)."""
+
+    list_display = [
+        "original_name",
+        "user",
+        "content_type",
+        "size_bytes",
+        "maintenance_record",
+        "fuel_entry",
+        "created_at",
+    ]
+    list_filter = ["content_type"]
+    search_fields = ["original_name", "user__email"]
+    raw_id_fields = ["user", "maintenance_record", "fuel_entry"]
+    list_select_related = ["user", "maintenance_record", "fuel_entry"]
+    readonly_fields = ["file", "content_type", "size_bytes", "original_name", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # uploads go through the API's checks

@@ -16,3 +16,16 @@ class MaintenanceConfig(AppConfig):
         hooks.visit_verifiers.register("maintenance.services.is_completed_visit")
         # Diagnostics (below us) announce a finished analysis; the driver's inbox tells them.
         hooks.diagnostic_finished.register("maintenance.services.diagnostic_notify")
+        # Receipts and photos count toward the driver's storage quota, beside diagnostics' media.
+        hooks.storage_usage.register("maintenance.services.user_storage_used")
+        from django.db.models.signals import post_delete
+
+        from maintenance.models import Attachment
+        from maintenance.services import attachment_file_discard_on_delete
+
+        def _discard(sender: type[Attachment], instance: Attachment, **kwargs: object) -> None:
+            attachment_file_discard_on_delete(attachment=instance)
+
+        # Every path that deletes an attachment (the API, the admin, a cascade from its record, fill-up, car
+        # or account) removes its file once the deletion commits.
+        post_delete.connect(_discard, sender=Attachment, dispatch_uid="maintenance_discard_attachment_files")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 
 from maintenance.dates import local_today
-from maintenance.models import MaintenanceQuerySet, MaintenanceRecord, MaintenanceStatus, MaintenanceType
+from maintenance.models import FuelEntry, MaintenanceQuerySet, MaintenanceRecord, MaintenanceStatus, MaintenanceType
 
 
 class MaintenanceRecordFilter(django_filters.FilterSet):
@@ -29,3 +29,13 @@ class MaintenanceRecordFilter(django_filters.FilterSet):
 
     def filter_status(self, queryset: MaintenanceQuerySet, name: str, value: str) -> MaintenanceQuerySet:
         return queryset.with_status(value, today=local_today(self.request.user))
+
+
+class FuelEntryFilter(django_filters.FilterSet):
+    vehicle = django_filters.UUIDFilter(field_name="vehicle_id", help_text="Only this vehicle's fill-ups.")
+    filled_after = django_filters.DateFilter(field_name="filled_on", lookup_expr="gte", help_text="On or after.")
+    filled_before = django_filters.DateFilter(field_name="filled_on", lookup_expr="lte", help_text="On or before.")
+
+    class Meta:
+        model = FuelEntry
+        fields = ["vehicle", "filled_after", "filled_before"]

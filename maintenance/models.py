@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from accounts.models import User, Vehicle
-from diagnostics.models import DiagnosticRecord
+from diagnostics.models import DiagnosticRecord, private_storage
 from directory.models import Mechanic
 from maintenance.ical import AllDayEvent
 
@@ -102,6 +102,9 @@ class MaintenanceRecord(models.Model):
     notes = models.TextField(blank=True)
     recurrence_months = models.PositiveSmallIntegerField(null=True, blank=True)
     recurrence_km = models.PositiveIntegerField(null=True, blank=True)
+    import_key = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="Fingerprint of the CSV row it came from, if any."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,6 +147,10 @@ class MaintenanceRecord(models.Model):
                 fields=["diagnostic"],
                 condition=models.Q(diagnostic__isnull=False, maintenance_type=MaintenanceType.CORRECTIVE),
                 name="maintenance_one_corrective_per_diagnostic",
+            ),
+            # A re-imported CSV row is recognised by its fingerprint; the database makes it at most once.
+            models.UniqueConstraint(
+                fields=["user", "import_key"], condition=~models.Q(import_key=""), name="maintenance_import_once"
             ),
         ]
 
@@ -348,3 +355,98 @@ class QuoteRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.repair} at {self.mechanic}"
+
+
+class FuelEntryQuerySet(models.QuerySet["FuelEntry"]):
+    def visible_to(self, user: User) -> FuelEntryQuerySet:
+        return self.filter(user=user)
+
+
+class FuelEntry(models.Model):
+    """One fill-up of one of a driver's cars: how much fuel, for how much, at which reading."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fuel_entries")
+    # A fill-up means nothing without its car, so it goes with it (unlike a maintenance record, which is
+    # also the driver's receipt history).
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="fuel_entries")
+    filled_on = models.DateField()
+    odometer_km = models.PositiveIntegerField()
+    litres = models.DecimalField(max_digits=8, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))])
+    total_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal(0))], help_text="What the fill-up cost."
+    )
+    is_full = models.BooleanField(default=True, help_text="The tank was filled to the brim (economy is measured so).")
+    station = models.CharField(max_length=120, blank=True)
+    notes = models.TextField(blank=True)
+    import_key = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="Fingerprint of the CSV row it came from, if any."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FuelEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "fuel entries"
+        ordering = ["-filled_on", "-odometer_km"]
+        indexes = [models.Index(fields=["vehicle", "filled_on", "odometer_km"], name="fuelentry_vehicle_date_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(litres__gt=0), name="fuelentry_litres_positive"),
+            models.CheckConstraint(condition=models.Q(total_cost__gte=0), name="fuelentry_cost_non_negative"),
+            # A re-imported CSV row is recognised by its fingerprint; the database makes it at most once.
+            models.UniqueConstraint(
+                fields=["user", "import_key"], condition=~models.Q(import_key=""), name="fuelentry_import_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.litres} L on {self.filled_on:%Y-%m-%d} at {self.odometer_km:,} km"
+
+    @property
+    def price_per_litre(self) -> Decimal:
+        return (self.total_cost / self.litres).quantize(Decimal("0.001"))
+
+
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class AttachmentQuerySet(models.QuerySet["Attachment"]):
+    def visible_to(self, user: User) -> AttachmentQuerySet:
+        return self.filter(user=user)
+
+
+class Attachment(models.Model):
+    """One receipt or photo kept with a maintenance record or a fill-up, in the private storage."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attachments")
+    maintenance_record = models.ForeignKey(
+        MaintenanceRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    fuel_entry = models.ForeignKey(
+        FuelEntry, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to="garage/attachments/%Y/%m/", storage=private_storage)
+    content_type = models.CharField(max_length=64, help_text="What the file's first bytes say it is.")
+    size_bytes = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(maintenance_record__isnull=False, fuel_entry__isnull=True)
+                | models.Q(maintenance_record__isnull=True, fuel_entry__isnull=False),
+                name="attachment_exactly_one_parent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(size_bytes__lte=ATTACHMENT_MAX_BYTES), name="attachment_size_limit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name or self.file.name

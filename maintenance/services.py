@@ -21,15 +21,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, BinaryIO, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone, translation
@@ -37,18 +40,23 @@ from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User, Vehicle
-from accounts.services import UNSET, Unset
+from accounts.services import UNSET, Unset, storage_quota_check
 from cardoc import rls
 from cardoc.exceptions import ConflictError
 from cardoc.models import AuditAction
 from cardoc.services import audit_record
+from cardoc.sniff import PDF, MediaKind, sniff_file
+from cardoc.uploads import exceeded_pixel_limit, megabytes
 from catalog.models import SoundSeverity
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult, DiagnosticStatus, Urgency
 from directory.models import Mechanic
-from maintenance import dates
+from maintenance import csvio, dates
 from maintenance.models import (
+    ATTACHMENT_MAX_BYTES,
     MAX_GARAGES_PER_QUOTE,
+    Attachment,
     CalendarFeed,
+    FuelEntry,
     MaintenanceRecord,
     MaintenanceType,
     Notification,
@@ -357,12 +365,12 @@ class Finding:
 def _findings(diagnostic: DiagnosticRecord) -> list[Finding]:
     detections = (
         Detection.objects.filter(result__record=diagnostic)
-        .select_related("warning_light", "engine_sound")
+        .select_related("warning_light", "engine_sound", "trouble_code")
         .order_by("-confidence", "pk")
     )
     findings: dict[str, Finding] = {}
     for detection in detections:
-        entry = detection.warning_light or detection.engine_sound
+        entry = detection.entry
         # A healthy engine sound is a finding of nothing to repair.
         if entry is None or (detection.engine_sound and detection.engine_sound.severity == SoundSeverity.NORMAL):
             continue
@@ -875,3 +883,373 @@ def quote_answer(
         details={"quote_request": str(locked.pk), "mechanic_id": str(locked.mechanic_id), "status": locked.status},
     )
     return locked
+
+
+# --- Fuel log -------------------------------------------------------------------------------------
+
+
+def _check_reading(*, vehicle: Vehicle, on: date, odometer_km: int, exclude: FuelEntry | None = None) -> None:
+    """Refuse a fill-up reading that goes backwards against the car's other dated readings.
+
+    A reading is compared with the fill-ups and completed jobs of other days: none earlier may be higher,
+    none later lower. A back-dated fill-up (logged from an old receipt) is fine as long as it fits.
+    """
+    fills = FuelEntry.objects.filter(vehicle=vehicle)
+    if exclude is not None:
+        fills = fills.exclude(pk=exclude.pk)
+    jobs = MaintenanceRecord.objects.filter(vehicle=vehicle, completed_date__isnull=False, odometer_km__isnull=False)
+    earlier = [
+        *fills.filter(filled_on__lt=on, odometer_km__gt=odometer_km).values_list("filled_on", "odometer_km")[:1],
+        *jobs.filter(completed_date__lt=on, odometer_km__gt=odometer_km).values_list("completed_date", "odometer_km")[
+            :1
+        ],
+    ]
+    if earlier:
+        day, km = max(earlier, key=lambda item: item[1] or 0)
+        raise ValidationError(
+            {
+                "odometer_km": (
+                    f"The odometer reading of {odometer_km:,} km is lower than the {km:,} km read on "
+                    f"{day:%Y-%m-%d}, before this fill-up. Odometers only go forward."
+                )
+            }
+        )
+    later = [
+        *fills.filter(filled_on__gt=on, odometer_km__lt=odometer_km).values_list("filled_on", "odometer_km")[:1],
+        *jobs.filter(completed_date__gt=on, odometer_km__lt=odometer_km).values_list("completed_date", "odometer_km")[
+            :1
+        ],
+    ]
+    if later:
+        day, km = min(later, key=lambda item: item[1] or 0)
+        raise ValidationError(
+            {
+                "odometer_km": (
+                    f"The odometer reading of {odometer_km:,} km is higher than the {km:,} km read later, on "
+                    f"{day:%Y-%m-%d}. Odometers only go forward."
+                )
+            }
+        )
+
+
+def _advance_odometer(vehicle: Vehicle, odometer_km: int) -> None:
+    """Move the car's odometer forward to ``odometer_km``; a lower reading never moves it back."""
+    Vehicle.objects.filter(pk=vehicle.pk, odometer_km__lt=odometer_km).update(
+        odometer_km=odometer_km, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def fuel_entry_create(
+    *,
+    user: User,
+    vehicle: Vehicle,
+    filled_on: date,
+    odometer_km: int,
+    litres: Decimal,
+    total_cost: Decimal,
+    is_full: bool = True,
+    station: str = "",
+    notes: str = "",
+    import_key: str = "",
+    request: HttpRequest | None = None,
+) -> FuelEntry:
+    """Log a fill-up of one of the driver's cars; its reading must fit the car's history."""
+    if vehicle.user_id != user.pk:
+        raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+    # Lock the car, so two fill-ups logged at once are checked against each other.
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    _check_reading(vehicle=vehicle, on=filled_on, odometer_km=odometer_km)
+    entry = FuelEntry(
+        user=user,
+        vehicle=vehicle,
+        filled_on=filled_on,
+        odometer_km=odometer_km,
+        litres=litres,
+        total_cost=total_cost,
+        is_full=is_full,
+        station=station,
+        notes=notes,
+        import_key=import_key,
+    )
+    entry.full_clean()
+    entry.save(force_insert=True)
+    _advance_odometer(vehicle, odometer_km)
+    _audit(user=user, request=request, event="fuel_logged", fuel_entry=entry.pk, vehicle=vehicle.pk)
+    return entry
+
+
+FUEL_FIELDS = ("filled_on", "odometer_km", "litres", "total_cost", "is_full", "station", "notes")
+
+
+@transaction.atomic
+def fuel_entry_update(*, entry: FuelEntry, request: HttpRequest | None = None, **changes: Any) -> FuelEntry:
+    """Change the given fields of a fill-up (its car stays the same); the reading must still fit."""
+    unknown = set(changes) - set(FUEL_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
+    vehicle = Vehicle.objects.select_for_update().get(pk=entry.vehicle_id)
+    entry = FuelEntry.objects.select_for_update().get(pk=entry.pk)
+    for name, value in changes.items():
+        setattr(entry, name, value)
+    if {"filled_on", "odometer_km"} & set(changes):
+        _check_reading(vehicle=vehicle, on=entry.filled_on, odometer_km=entry.odometer_km, exclude=entry)
+    entry.full_clean()
+    entry.save(update_fields=[*changes, "updated_at"])
+    _advance_odometer(vehicle, entry.odometer_km)
+    _audit(user=entry.user, request=request, event="fuel_updated", fuel_entry=entry.pk)
+    return entry
+
+
+@transaction.atomic
+def fuel_entry_delete(*, entry: FuelEntry, request: HttpRequest | None = None) -> None:
+    """Remove a fill-up; its attachments go with it (their files: ``attachment_file_discard_on_delete``)."""
+    _audit(user=entry.user, request=request, event="fuel_deleted", fuel_entry=entry.pk)
+    entry.delete()
+
+
+# --- Attachments ----------------------------------------------------------------------------------
+
+ATTACHMENT_TYPES = "JPEG, PNG, WebP or PDF"
+
+
+def user_storage_used(*, user: User) -> int:
+    """Bytes of the receipts and photos ``user``'s records keep (registered on hooks.storage_usage)."""
+    return Attachment.objects.filter(user=user).aggregate(total=Sum("size_bytes"))["total"] or 0
+
+
+def _checked_attachment(file: UploadedFile) -> MediaKind:
+    if file.size is not None and file.size > ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": (
+                    f"The file is {megabytes(file.size)}; attachments may take at most "
+                    f"{megabytes(ATTACHMENT_MAX_BYTES)}."
+                )
+            }
+        )
+    binary = cast(BinaryIO, file)
+    kind = sniff_file(binary)
+    if kind is None or not (kind.is_image or kind == PDF):
+        raise ValidationError({"file": f"An attachment must be a {ATTACHMENT_TYPES} file."})
+    if kind.is_image and (limit := exceeded_pixel_limit(binary)) is not None:
+        raise ValidationError({"file": f"The image has more than {limit:,} pixels; send a smaller photo."})
+    return kind
+
+
+@transaction.atomic
+def attachment_add(
+    *,
+    user: User,
+    file: UploadedFile,
+    maintenance_record: MaintenanceRecord | None = None,
+    fuel_entry: FuelEntry | None = None,
+    request: HttpRequest | None = None,
+) -> Attachment:
+    """Keep a receipt or photo with one of the driver's records, in the private storage under our own name."""
+    parent = maintenance_record or fuel_entry
+    if parent is None or (maintenance_record is not None and fuel_entry is not None):
+        raise ValueError("An attachment belongs to exactly one maintenance record or fill-up.")
+    if parent.user_id != user.pk:
+        raise ValidationError("Attach files to your own records.")
+    kind = _checked_attachment(file)
+    size = file.size or 0
+    # Inside this function's transaction and before the file is written: a refused upload stores nothing.
+    storage_quota_check(user=user, incoming_bytes=size)
+    attachment = Attachment(
+        user=user,
+        maintenance_record=maintenance_record,
+        fuel_entry=fuel_entry,
+        content_type=kind.content_type,
+        size_bytes=size,
+        original_name=(file.name or "")[-200:],
+    )
+    # The phone's file name never reaches the disk; it is kept only as a label.
+    attachment.file.save(f"{attachment.pk}.{kind.extension}", file, save=False)
+    try:
+        with transaction.atomic():
+            attachment.save(force_insert=True)
+            _audit(user=user, request=request, event="attachment_added", attachment=attachment.pk)
+    except BaseException:
+        _discard_file(attachment.file.storage, attachment.file.name)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, attachment: Attachment, request: HttpRequest | None = None) -> None:
+    """Remove an attachment; its file goes once the deletion commits (see ``attachment_file_discard_on_delete``)."""
+    _audit(user=attachment.user, request=request, event="attachment_deleted", attachment=attachment.pk)
+    attachment.delete()
+
+
+def _discard_file(storage: Storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.exception("Could not delete the private file %s", name)
+
+
+def attachment_file_discard_on_delete(*, attachment: Attachment) -> None:
+    """Remove a deleted attachment's file once the deletion commits, however it was deleted: the API, the
+    admin, or a cascade from its record, fill-up, car or account (connected to ``post_delete``)."""
+    if attachment.file:
+        transaction.on_commit(partial(_discard_file, attachment.file.storage, attachment.file.name))
+
+
+# --- CSV import -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import created (or, in a dry run, would create), what it skipped and why."""
+
+    kind: str
+    dry_run: bool
+    created: list[dict[str, Any]]
+    duplicates: list[int]
+    errors: list[dict[str, Any]]
+
+    @property
+    def committed(self) -> bool:
+        return not self.dry_run and not self.errors
+
+
+def _import_row(*, user: User, vehicle: Vehicle, kind: str, row: csvio.ParsedRow, key: str) -> dict[str, Any]:
+    values = row.values
+    if kind == csvio.ImportKind.FUEL:
+        entry = fuel_entry_create(
+            user=user,
+            vehicle=vehicle,
+            filled_on=values["on"],
+            odometer_km=values["odometer_km"],
+            litres=values["litres"].quantize(Decimal("0.001")),
+            total_cost=values["cost"].quantize(Decimal("0.01")),
+            is_full=values["is_full"],
+            notes=values["notes"],
+            import_key=key,
+        )
+        return {
+            "row": row.number,
+            "type": "fill_up",
+            "id": str(entry.pk),
+            "date": entry.filled_on.isoformat(),
+            "odometer_km": entry.odometer_km,
+            "litres": str(entry.litres),
+            "cost": str(entry.total_cost),
+        }
+    record = MaintenanceRecord(
+        user=user,
+        vehicle=vehicle,
+        maintenance_type=MaintenanceType.CORRECTIVE if kind == csvio.ImportKind.REPAIR else MaintenanceType.SCHEDULED,
+        title=values["title"],
+        scheduled_date=values["on"],
+        completed_date=values["on"],
+        reminder_status=ReminderStatus.COMPLETED,
+        odometer_km=values.get("odometer_km"),
+        cost=values["cost"].quantize(Decimal("0.01")),
+        notes=values["notes"],
+        import_key=key,
+    )
+    record.full_clean()
+    record.save(force_insert=True)
+    if record.odometer_km is not None:
+        _advance_odometer(vehicle, record.odometer_km)
+    return {
+        "row": row.number,
+        "type": "maintenance",
+        "id": str(record.pk),
+        "date": values["on"].isoformat(),
+        "title": record.title,
+        "odometer_km": record.odometer_km,
+        "cost": str(record.cost),
+    }
+
+
+def _natural_key(kind: str, values: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two records of one car the same: the day, and the reading and litres, or the title and cost."""
+    if kind == csvio.ImportKind.FUEL:
+        return (values["on"], values["odometer_km"], Decimal(values["litres"]).quantize(Decimal("0.001")))
+    return (values["on"], values["title"].strip().lower(), Decimal(values["cost"]).quantize(Decimal("0.01")))
+
+
+def _natural_keys(*, vehicle: Vehicle, kind: str) -> set[tuple[Any, ...] | None]:
+    if kind == csvio.ImportKind.FUEL:
+        fills = FuelEntry.objects.filter(vehicle=vehicle).values_list("filled_on", "odometer_km", "litres")
+        return {_natural_key(kind, {"on": on, "odometer_km": km, "litres": litres}) for on, km, litres in fills}
+    jobs = MaintenanceRecord.objects.filter(vehicle=vehicle, completed_date__isnull=False, cost__isnull=False)
+    return {
+        _natural_key(kind, {"on": on, "title": title, "cost": cost})
+        for on, title, cost in jobs.values_list("completed_date", "title", "cost")
+    }
+
+
+def _messages(exc: ValidationError) -> dict[str, str]:
+    if hasattr(exc, "error_dict"):
+        return {name: " ".join(str(m) for m in errors[0].messages) for name, errors in exc.error_dict.items()}
+    return {"row": " ".join(exc.messages)}
+
+
+@transaction.atomic
+def garage_import(
+    *,
+    user: User,
+    vehicle: Vehicle,
+    content: bytes,
+    options: csvio.ImportOptions,
+    commit: bool = False,
+    request: HttpRequest | None = None,
+) -> ImportReport:
+    """Import a LubeLogger CSV export into one of the driver's cars; a dry run unless ``commit``.
+
+    Every row goes through the same services as the API (so a reading that goes backwards is refused the
+    same way), inside one transaction that a dry run, or any row error, rolls back: an import is all or
+    nothing. A row already imported (same car, same content) is a duplicate and is skipped, so running the
+    same file twice creates nothing the second time.
+    """
+    if vehicle.user_id != user.pk:
+        raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+    try:
+        rows = list(csvio.read_rows(content, options))
+    except csvio.ImportFileError as exc:
+        raise ValidationError({"file": str(exc)}) from exc
+    keys = {row.number: row.fingerprint(vehicle_id=vehicle.pk, kind=options.kind) for row in rows}
+    model = FuelEntry if options.kind == csvio.ImportKind.FUEL else MaintenanceRecord
+    seen = set(model.objects.filter(user=user, import_key__in=keys.values()).values_list("import_key", flat=True))
+    # A row that matches a record the car already has (logged by hand, or exported from here) is one too.
+    existing = _natural_keys(vehicle=vehicle, kind=options.kind)
+    report = ImportReport(kind=options.kind, dry_run=not commit, created=[], duplicates=[], errors=[])
+    # Oldest first, so a car's readings are checked in the order they were taken.
+    for row in sorted(rows, key=lambda r: (r.values.get("on") or date.min, r.values.get("odometer_km") or 0)):
+        key = keys[row.number]
+        natural = None if row.errors else _natural_key(options.kind, row.values)
+        if key in seen or natural in existing:
+            report.duplicates.append(row.number)
+            continue
+        if row.errors:
+            report.errors += [{"row": row.number, "field": name, "message": text} for name, text in row.errors.items()]
+            continue
+        seen.add(key)
+        existing.add(natural)
+        try:
+            with transaction.atomic():
+                report.created.append(_import_row(user=user, vehicle=vehicle, kind=options.kind, row=row, key=key))
+        except ValidationError as exc:
+            report.errors += [
+                {"row": row.number, "field": name, "message": text} for name, text in _messages(exc).items()
+            ]
+    report.created.sort(key=lambda item: item["row"])
+    report.duplicates.sort()
+    report.errors.sort(key=lambda item: item["row"])
+    if not report.committed:
+        transaction.set_rollback(True)
+    else:
+        _audit(
+            user=user,
+            request=request,
+            event="imported",
+            vehicle=vehicle.pk,
+            kind=options.kind,
+            rows=len(report.created),
+        )
+    return report

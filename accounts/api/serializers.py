@@ -4,9 +4,11 @@ import json
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import FIRST_CAR_YEAR, User, UserProfile, Vehicle, validate_vin
+from accounts.models import FIRST_CAR_YEAR, User, UserProfile, Vehicle
+from accounts.vin import decode_vin, validate_vin_characters
 from cardoc.serializers import StrictFieldsMixin
 
 # Argon2 hashes whatever it is given; a cap keeps a megabyte "password" from costing a megabyte of hashing.
@@ -111,6 +113,7 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "locale",
             "timezone",
             "reminder_lead_days",
+            "currency",
         ]
 
     def validate_preferences(self, value: Any) -> dict[str, Any]:
@@ -132,13 +135,27 @@ class VINField(serializers.CharField):
         return super().to_internal_value(data).strip().upper()
 
 
+class VinInfoSerializer(serializers.Serializer):
+    manufacturer = serializers.CharField(allow_null=True, help_text="From the first three characters (WMI).")
+    country = serializers.CharField(allow_null=True, help_text="Where the car was built, from the first two.")
+    model_year = serializers.IntegerField(allow_null=True, help_text="From character 10, when it settles it.")
+    check_digit_verified = serializers.BooleanField(help_text="North American VINs only carry a check digit.")
+    notes = serializers.ListField(child=serializers.CharField(), help_text="What could not be decoded, and why.")
+
+
 class VehicleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     vin = VINField(
         max_length=17,
         required=False,
         allow_blank=True,
-        validators=[validate_vin],
-        help_text="17 letters and digits without I, O or Q; stored upper-case.",
+        validators=[validate_vin_characters],
+        help_text=(
+            "17 letters and digits without I, O or Q; stored upper-case. A North American VIN (first "
+            "character 1 to 5) must also pass its check digit (character 9)."
+        ),
+    )
+    vin_info = serializers.SerializerMethodField(
+        help_text="What the VIN says, decoded offline; null without a VIN. Unknown parts are null, with notes."
     )
 
     class Meta:
@@ -149,6 +166,7 @@ class VehicleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "model",
             "year",
             "vin",
+            "vin_info",
             "fuel_type",
             "odometer_km",
             "nickname",
@@ -166,3 +184,9 @@ class VehicleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         # Vehicle.clean checks the same moving bound; here it also reaches the schema and the message.
         extra["year"] = {**extra.get("year", {}), "max_value": timezone.now().year + 1}
         return extra
+
+    @extend_schema_field(VinInfoSerializer(allow_null=True))
+    def get_vin_info(self, vehicle: Vehicle) -> dict[str, Any] | None:
+        if not vehicle.vin:
+            return None
+        return VinInfoSerializer(decode_vin(vehicle.vin, declared_year=vehicle.year)).data

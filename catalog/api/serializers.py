@@ -3,7 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import EngineSound, WarningLight
+from catalog.models import EngineSound, TroubleCode, WarningLight
 
 
 class LinkedTutorialSerializer(serializers.Serializer):
@@ -80,3 +80,37 @@ class EngineSoundDetailSerializer(EngineSoundSerializer):
 
     class Meta(EngineSoundSerializer.Meta):
         fields = [*EngineSoundSerializer.Meta.fields, "tutorials"]
+
+
+class TroubleCodeSerializer(serializers.ModelSerializer):
+    warning_lights = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True, help_text="The lights this code turns on."
+    )
+    engine_sounds = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True, help_text="Sounds that often come with it."
+    )
+    urgency = serializers.SerializerMethodField(help_text="What a diagnostic with this code is rated.")
+
+    class Meta:
+        model = TroubleCode
+        fields = [
+            "code",
+            "system",
+            "meaning",
+            "description",
+            "severity",
+            "urgency",
+            "common_causes",
+            "repair_suggestions",
+            "warning_lights",
+            "engine_sounds",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=[("immediate", "Immediate"), ("soon", "Soon"), ("monitoring", "Monitoring")])
+    )
+    def get_urgency(self, code: TroubleCode) -> str:
+        # The same words as diagnostics.urgency, which sits above the catalog.
+        return {"critical": "immediate", "moderate": "soon"}.get(code.severity, "monitoring")

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -10,11 +13,12 @@ from cardoc.serializers import error_responses
 from catalog.api.serializers import (
     EngineSoundDetailSerializer,
     EngineSoundSerializer,
+    TroubleCodeSerializer,
     WarningLightDetailSerializer,
     WarningLightSerializer,
 )
-from catalog.filters import EngineSoundFilter, WarningLightFilter
-from catalog.models import EngineSound, WarningLight
+from catalog.filters import EngineSoundFilter, TroubleCodeFilter, WarningLightFilter
+from catalog.models import TROUBLE_CODE_PATTERN, TROUBLE_CODE_SHAPE, EngineSound, TroubleCode, WarningLight
 
 
 @extend_schema_view(
@@ -66,3 +70,34 @@ class EngineSoundViewSet(PublicCachedDetailMixin, viewsets.ReadOnlyModelViewSet)
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return EngineSoundDetailSerializer if self.action == "retrieve" else EngineSoundSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List or search the OBD-II trouble codes",
+        responses={200: TroubleCodeSerializer, **error_responses(400, 401)},
+    ),
+    retrieve=extend_schema(
+        summary="One OBD-II trouble code",
+        description=f"The code is {TROUBLE_CODE_SHAPE}; any other shape is a 400 that says so.",
+        responses={200: TroubleCodeSerializer, **error_responses(400, 401, 404)},
+    ),
+)
+class TroubleCodeViewSet(viewsets.ReadOnlyModelViewSet):
+    """OBD-II trouble codes: what each means, how urgent it is, its causes and the lights it turns on."""
+
+    queryset = TroubleCode.objects.prefetch_related("warning_lights", "engine_sounds")
+    serializer_class = TroubleCodeSerializer
+    filterset_class = TroubleCodeFilter
+    lookup_field = "code"
+    # Any segment reaches the view, so a malformed code gets a 400 naming the shape rather than a 404.
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self) -> TroubleCode:
+        code = self.kwargs["code"].strip().upper()
+        if not re.fullmatch(TROUBLE_CODE_PATTERN, code):
+            raise ValidationError(
+                {"code": f"“{self.kwargs['code']}” is not a trouble code: expected {TROUBLE_CODE_SHAPE}."}
+            )
+        self.kwargs["code"] = code
+        return super().get_object()

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from accounts.models import Vehicle
 from cardoc.serializers import StrictFieldsMixin
-from catalog.models import EngineSound, WarningLight
+from catalog.models import TROUBLE_CODE_PATTERN, TROUBLE_CODE_SHAPE, EngineSound, TroubleCode, WarningLight
 from diagnostics.models import (
     Detection,
     DiagnosticFeedback,
@@ -28,9 +28,23 @@ from mlops.models import MLModel
 from tutorials.models import Tutorial
 
 MAX_WAIT_SECONDS = 30
+MAX_DTC_CODES = 20
 
 
 EMPTY_CLIENT_REF = "client_ref is empty: send a UUID made on the phone, or leave the field out."
+
+
+class TroubleCodeField(serializers.RegexField):
+    """A trouble code as a scanner app sends it: spaces and lower case are accepted and normalised."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            TROUBLE_CODE_PATTERN, error_messages={"invalid": f"A trouble code is {TROUBLE_CODE_SHAPE}."}, **kwargs
+        )
+
+    def to_internal_value(self, data: Any) -> str:
+        text = data.strip().upper() if isinstance(data, str) else data
+        return str(super().to_internal_value(text))
 
 
 class WaitSerializer(serializers.Serializer):
@@ -56,6 +70,18 @@ class DiagnosticCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="A UUID made on the phone; repeating it returns the first record. Leave it out rather than empty.",
+    )
+    dtc_codes = serializers.ListField(
+        child=TroubleCodeField(),
+        required=False,
+        max_length=MAX_DTC_CODES,
+        help_text=(
+            'The OBD-II codes your scanner read, e.g. ["P0301"]; they join the findings and the urgency. '
+            "Needed for a trouble_codes diagnostic, which takes no photo or recording."
+        ),
+    )
+    odometer_km = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=10_000_000, help_text="The car's reading now."
     )
     latitude = serializers.FloatField(
         required=False,
@@ -145,14 +171,36 @@ class CatalogEntrySerializer(serializers.Serializer):
     common_causes = serializers.ListField(child=serializers.CharField())
     repair_suggestions = serializers.ListField(child=serializers.CharField())
     icon_url = serializers.SerializerMethodField()
-    tutorials = TutorialBriefSerializer(many=True)
+    tutorials = serializers.SerializerMethodField()
+    warning_lights = serializers.SerializerMethodField(
+        help_text="Trouble codes only: the codes of the lights it turns on (their repair services apply)."
+    )
+    engine_sounds = serializers.SerializerMethodField(
+        help_text="Trouble codes only: the codes of the sounds that often come with it."
+    )
 
-    @extend_schema_field(serializers.ChoiceField(choices=["warning_light", "engine_sound"]))
-    def get_kind(self, entry: WarningLight | EngineSound) -> str:
+    @extend_schema_field(serializers.ChoiceField(choices=["warning_light", "engine_sound", "trouble_code"]))
+    def get_kind(self, entry: WarningLight | EngineSound | TroubleCode) -> str:
+        if isinstance(entry, TroubleCode):
+            return "trouble_code"
         return "warning_light" if isinstance(entry, WarningLight) else "engine_sound"
 
+    @extend_schema_field(TutorialBriefSerializer(many=True))
+    def get_tutorials(self, entry: WarningLight | EngineSound | TroubleCode) -> list[dict[str, Any]]:
+        if isinstance(entry, TroubleCode):
+            return []
+        return TutorialBriefSerializer(entry.tutorials.all(), many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warning_lights(self, entry: WarningLight | EngineSound | TroubleCode) -> list[str]:
+        return [light.code for light in entry.warning_lights.all()] if isinstance(entry, TroubleCode) else []
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_engine_sounds(self, entry: WarningLight | EngineSound | TroubleCode) -> list[str]:
+        return [sound.code for sound in entry.engine_sounds.all()] if isinstance(entry, TroubleCode) else []
+
     @extend_schema_field(OpenApiTypes.URI)
-    def get_icon_url(self, entry: WarningLight | EngineSound) -> str | None:
+    def get_icon_url(self, entry: WarningLight | EngineSound | TroubleCode) -> str | None:
         icon = getattr(entry, "icon", None)
         if not icon:
             return None
@@ -262,7 +310,7 @@ class DetectionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CatalogEntrySerializer)
     def get_entry(self, detection: Detection) -> dict[str, Any]:
-        return CatalogEntrySerializer(detection.warning_light or detection.engine_sound, context=self.context).data
+        return CatalogEntrySerializer(detection.entry, context=self.context).data
 
     @extend_schema_field(BoxSerializer(allow_null=True))
     def get_box(self, detection: Detection) -> dict[str, int] | None:
@@ -353,7 +401,7 @@ class ResultSummarySerializer(serializers.ModelSerializer):
 
     @extend_schema_field(FindingBriefSerializer(many=True))
     def get_findings(self, result: DiagnosticResult) -> list[dict[str, Any]]:
-        entries = [d.warning_light or d.engine_sound for d in result.detections.all()]
+        entries = [d.entry for d in result.detections.all()]
         return FindingBriefSerializer(entries, many=True).data
 
 
@@ -364,6 +412,10 @@ class DiagnosticSerializer(serializers.ModelSerializer):
     image_url = serializers.SerializerMethodField()
     audio_url = serializers.SerializerMethodField()
     result = ResultSummarySerializer(read_only=True, allow_null=True)
+    dtc_codes = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The trouble codes the driver's scanner read."
+    )
+    odometer_km = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = DiagnosticRecord
@@ -373,6 +425,8 @@ class DiagnosticSerializer(serializers.ModelSerializer):
             "status",
             "vehicle",
             "client_ref",
+            "dtc_codes",
+            "odometer_km",
             "image_url",
             "audio_url",
             "error_message",

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,7 +13,18 @@ from accounts.models import Vehicle
 from cardoc.serializers import StrictFieldsMixin
 from directory.models import Mechanic
 from maintenance import dates
-from maintenance.models import MAX_GARAGES_PER_QUOTE, MaintenanceRecord, MaintenanceStatus, Notification, QuoteRequest
+from maintenance.csvio import LITRES_PER, MAX_IMPORT_BYTES, DateOrder, ImportKind
+from maintenance.garage import CostGroup, Economy, ReadingSource
+from maintenance.models import (
+    ATTACHMENT_MAX_BYTES,
+    MAX_GARAGES_PER_QUOTE,
+    Attachment,
+    FuelEntry,
+    MaintenanceRecord,
+    MaintenanceStatus,
+    Notification,
+    QuoteRequest,
+)
 
 MAX_RECURRENCE_MONTHS = 120
 MAX_RECURRENCE_KM = 1_000_000
@@ -37,6 +50,30 @@ def _check_date_range(value: date) -> date:
     return value
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Streams the file; only its owner may read it.")
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "maintenance_record",
+            "fuel_entry",
+            "content_type",
+            "size_bytes",
+            "original_name",
+            "url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, attachment: Attachment) -> str:
+        url = reverse("api:attachment-file", kwargs={"pk": attachment.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
 class MaintenanceRecordSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     vehicle = OwnVehicleField(queryset=Vehicle.objects.all(), allow_null=True, required=False)
     garage = serializers.PrimaryKeyRelatedField(
@@ -49,6 +86,7 @@ class MaintenanceRecordSerializer(StrictFieldsMixin, serializers.ModelSerializer
     next_record = serializers.UUIDField(
         source="next_record.id", read_only=True, allow_null=True, help_text="The record this one recurred into."
     )
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = MaintenanceRecord
@@ -72,6 +110,7 @@ class MaintenanceRecordSerializer(StrictFieldsMixin, serializers.ModelSerializer
             "recurrence_km",
             "previous",
             "next_record",
+            "attachments",
             "created_at",
             "updated_at",
         ]
@@ -190,3 +229,179 @@ class QuoteRequestSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+# --- Garage: fuel log, attachments, costs, odometer -----------------------------------------------
+
+
+class AttachmentUploadSerializer(StrictFieldsMixin, serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=False, help_text=f"JPEG, PNG, WebP or PDF; {ATTACHMENT_MAX_BYTES // 1024 // 1024} MB at most."
+    )
+
+
+class FuelEntrySerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    vehicle = OwnVehicleField(queryset=Vehicle.objects.all(), help_text="One of your own vehicles.")
+    price_per_litre = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    l_per_100km = serializers.SerializerMethodField(
+        help_text="Measured at a full fill-up since the previous full one (partial ones carried in); else null."
+    )
+    km_per_l = serializers.SerializerMethodField()
+    distance_km = serializers.SerializerMethodField(help_text="Driven since the previous full fill-up.")
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = FuelEntry
+        fields = [
+            "id",
+            "vehicle",
+            "filled_on",
+            "odometer_km",
+            "litres",
+            "total_cost",
+            "price_per_litre",
+            "is_full",
+            "station",
+            "notes",
+            "l_per_100km",
+            "km_per_l",
+            "distance_km",
+            "attachments",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "odometer_km": {"min_value": 0, "max_value": MAX_ODOMETER_KM},
+            "litres": {"min_value": Decimal("0.001"), "max_value": Decimal(5000)},
+            "total_cost": {"min_value": Decimal(0)},
+            "notes": {"max_length": NOTES_MAX_LENGTH},
+        }
+
+    def validate_filled_on(self, value: date) -> date:
+        return _check_date_range(value)
+
+    def validate_vehicle(self, value: Vehicle) -> Vehicle:
+        if self.instance is not None and value.pk != self.instance.vehicle_id:
+            raise serializers.ValidationError("A fill-up stays with its car; delete it and log it on the other one.")
+        return value
+
+    def _economy(self, entry: FuelEntry) -> Economy | None:
+        return self.context.get("economy", {}).get(entry.pk)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True))
+    def get_l_per_100km(self, entry: FuelEntry) -> str | None:
+        economy = self._economy(entry)
+        return None if economy is None else str(economy.l_per_100km)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True))
+    def get_km_per_l(self, entry: FuelEntry) -> str | None:
+        economy = self._economy(entry)
+        return None if economy is None else str(economy.km_per_l)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_distance_km(self, entry: FuelEntry) -> int | None:
+        economy = self._economy(entry)
+        return None if economy is None else economy.distance_km
+
+
+class EconomySerializer(serializers.Serializer):
+    l_per_100km = serializers.DecimalField(max_digits=8, decimal_places=2)
+    km_per_l = serializers.DecimalField(max_digits=8, decimal_places=2)
+    distance_km = serializers.IntegerField()
+    litres = serializers.DecimalField(max_digits=12, decimal_places=3)
+
+
+class EconomySummarySerializer(serializers.Serializer):
+    fill_ups = serializers.IntegerField()
+    measured_distance_km = serializers.IntegerField(help_text="Between full fill-ups, where economy is measured.")
+    measured_litres = serializers.DecimalField(max_digits=12, decimal_places=3)
+    average = EconomySerializer(allow_null=True, help_text="Over every measured stretch; null before two full fills.")
+    last = EconomySerializer(allow_null=True, help_text="The latest measured stretch.")
+
+
+class CostsQuerySerializer(StrictFieldsMixin, serializers.Serializer):
+    # ``from`` is a Python keyword, so the field is declared under another name and renamed below.
+    start = serializers.DateField(required=False, help_text="From this day (inclusive).")
+    to = serializers.DateField(required=False, help_text="Up to this day (inclusive).")
+    group = serializers.ChoiceField(choices=CostGroup.CHOICES, default=CostGroup.MONTH)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("start")
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("from"), attrs.get("to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"to": "Choose a day on or after “from”."})
+        return attrs
+
+
+class CostRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="YYYY-MM, YYYY, or the category: scheduled, corrective, preventive, fuel.")
+    maintenance = serializers.DecimalField(max_digits=14, decimal_places=2)
+    fuel = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class CostReportSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="Your profile's currency.")
+    group = serializers.CharField()
+    start = serializers.DateField(allow_null=True)
+    end = serializers.DateField(allow_null=True)
+    maintenance = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Completed jobs.")
+    fuel = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    distance_km = serializers.IntegerField(help_text="Spanned by the period's odometer readings.")
+    cost_per_km = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
+    rows = CostRowSerializer(many=True)
+
+
+class ReadingSerializer(serializers.Serializer):
+    on = serializers.DateField()
+    odometer_km = serializers.IntegerField()
+    source = serializers.ChoiceField(choices=ReadingSource.CHOICES)
+    source_id = serializers.UUIDField()
+    flagged = serializers.BooleanField(help_text="Lower than an earlier reading: never taken as the car's odometer.")
+
+
+class OdometerHistorySerializer(serializers.Serializer):
+    vehicle = serializers.UUIDField()
+    unit = serializers.CharField(default="km")
+    current_km = serializers.IntegerField(help_text="The car's odometer: the highest reading, never a flagged one.")
+    flagged = serializers.IntegerField(help_text="How many readings are flagged.")
+    readings = ReadingSerializer(many=True, help_text="Oldest first: x is `on`, y is `odometer_km`.")
+
+
+class ImportSerializer(StrictFieldsMixin, serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False, help_text="A LubeLogger CSV export, 2 MB at most.")
+    kind = serializers.ChoiceField(choices=ImportKind.CHOICES, help_text="Which LubeLogger export this is.")
+    commit = serializers.BooleanField(default=False, help_text="Leave false (the default) for a dry run.")
+    date_order = serializers.ChoiceField(
+        choices=DateOrder.CHOICES, default=DateOrder.MDY, help_text="How non-ISO dates are written: mdy or dmy."
+    )
+    distance_unit = serializers.ChoiceField(choices=["km", "mi"], default="km")
+    volume_unit = serializers.ChoiceField(choices=list(LITRES_PER), default="l")
+
+    def validate_file(self, value: Any) -> Any:
+        if value.size > MAX_IMPORT_BYTES:
+            raise serializers.ValidationError(f"An import may take at most {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+        return value
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="As a spreadsheet numbers it: the header is row 1.")
+    field = serializers.CharField(help_text="The CSV column (lower case), or our field the row failed on.")
+    message = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    committed = serializers.BooleanField(help_text="The rows were stored: not a dry run, and no row had an error.")
+    created = serializers.ListField(
+        child=serializers.DictField(), help_text="What was (or would be) created, one summary per row."
+    )
+    duplicates = serializers.ListField(child=serializers.IntegerField(), help_text="Rows imported before: skipped.")
+    errors = ImportErrorSerializer(many=True)

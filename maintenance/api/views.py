@@ -99,7 +99,11 @@ class MaintenanceRecordViewSet(TodayMixin, viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[MaintenanceRecord]:
         if getattr(self, "swagger_fake_view", False):
             return MaintenanceRecord.objects.none()
-        return MaintenanceRecord.objects.visible_to(self.request.user).select_related("next_record")
+        return (
+            MaintenanceRecord.objects.visible_to(self.request.user)
+            .select_related("next_record")
+            .prefetch_related("attachments")
+        )
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         data = serializer.validated_data

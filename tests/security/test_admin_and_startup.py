@@ -48,6 +48,7 @@ def change_form(user: User, **overrides: Any) -> dict[str, Any]:
         "profile-0-locale": "en",
         "profile-0-timezone": "UTC",
         "profile-0-reminder_lead_days": "3",
+        "profile-0-currency": "XAF",
         "profile-0-preferences": "{}",
         "vehicles-TOTAL_FORMS": "0",
         "vehicles-INITIAL_FORMS": "0",

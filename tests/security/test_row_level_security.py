@@ -7,6 +7,7 @@ The runtime role is the one the app connects as in production: it owns nothing a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -20,7 +21,7 @@ from cardoc import rls
 from catalog.models import WarningLight
 from diagnostics.models import Detection, DiagnosticFeedback, DiagnosticRecord, DiagnosticResult, FindingFeedback
 from directory.models import Mechanic, Review
-from maintenance.models import CalendarFeed, MaintenanceRecord, Notification
+from maintenance.models import Attachment, CalendarFeed, FuelEntry, MaintenanceRecord, Notification
 from tests.maintenance.conftest import make_record
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,8 @@ DRIVER_TABLES = [
     "maintenance_maintenancerecord",
     "maintenance_notification",
     "maintenance_calendarfeed",
+    "maintenance_fuelentry",
+    "maintenance_attachment",
     "directory_review",
 ]
 
@@ -68,6 +71,15 @@ def owned_rows(driver: User, other_driver: User) -> dict[str, dict[str, Any]]:
         note = baker.make(Notification, user=user, maintenance_record=job, kind="maintenance_due")
         feed = baker.make(CalendarFeed, user=user, token_hash=f"{user.pk.hex}{'0' * 32}")
         review = baker.make(Review, user=user, mechanic=baker.make(Mechanic, latitude=3.8, longitude=11.5), rating=4)
+        fill_up = baker.make(FuelEntry, user=user, vehicle=vehicle, odometer_km=1, litres=Decimal(1), total_cost=1)
+        receipt = baker.make(
+            Attachment,
+            user=user,
+            fuel_entry=fill_up,
+            file="garage/attachments/r.pdf",
+            content_type="application/pdf",
+            size_bytes=1,
+        )
         made[user.email] = {
             "accounts_userprofile": UserProfile.objects.get(user=user),
             "accounts_vehicle": vehicle,
@@ -79,6 +91,8 @@ def owned_rows(driver: User, other_driver: User) -> dict[str, dict[str, Any]]:
             "maintenance_maintenancerecord": job,
             "maintenance_notification": note,
             "maintenance_calendarfeed": feed,
+            "maintenance_fuelentry": fill_up,
+            "maintenance_attachment": receipt,
             "directory_review": review,
         }
     return made

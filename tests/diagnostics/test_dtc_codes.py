@@ -1,0 +1,105 @@
+"""A diagnostic carrying the codes a driver's OBD-II scanner read: they join the findings and the urgency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from model_bakery import baker
+from rest_framework.test import APIClient
+
+from accounts.models import User, Vehicle
+from catalog.services import trouble_codes_upsert
+from catalog.trouble_codes import trouble_code_rows
+from diagnostics.models import Detection, DiagnosticRecord
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/diagnostics"
+
+
+@pytest.fixture
+def trouble_codes(catalog: None) -> None:
+    """The seeded codes, linked to the few lights and sounds the ``catalog`` fixture holds."""
+    trouble_codes_upsert(rows=trouble_code_rows())
+
+
+def test_a_misfire_code_returns_a_misfire_finding_with_its_urgency(
+    driver: User,
+    trouble_codes: None,
+    tasks_sync: None,
+    client_for: Callable[[User], APIClient],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    vehicle = baker.make(Vehicle, user=driver, make="Toyota", model="Yaris", year=2015, odometer_km=80_000)
+    client = client_for(driver)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            URL,
+            {
+                "diagnostic_type": "trouble_codes",
+                "dtc_codes": ["p0301"],
+                "vehicle": str(vehicle.pk),
+                "odometer_km": 80_500,
+            },
+            format="json",
+        )
+
+    assert response.status_code == HTTPStatus.ACCEPTED, response.json()
+    body = client.get(f"{URL}/{response.json()['id']}").json()
+    assert body["status"] == "completed"
+    assert (body["dtc_codes"], body["odometer_km"]) == (["P0301"], 80_500)
+    assert body["result"]["urgency"] == "immediate"
+    (finding,) = body["result"]["detections"]
+    assert finding["confidence"] == 1.0
+    entry = finding["entry"]
+    assert (entry["kind"], entry["code"], entry["severity"]) == ("trouble_code", "P0301", "critical")
+    assert "misfire" in entry["name"].lower()
+    # The links through which the garages that fix a check-engine light or a misfire apply to this code.
+    assert entry["warning_lights"] == ["check_engine"]
+    record = DiagnosticRecord.objects.get(pk=body["id"])
+    assert (record.dtc_codes, record.odometer_km) == (["P0301"], 80_500)
+    assert Detection.objects.get(result__record=record).trouble_code.code == "P0301"
+
+
+def test_codes_the_catalog_lacks_are_kept_in_the_analysis_and_the_worst_code_decides(
+    driver: User,
+    trouble_codes: None,
+    tasks_sync: None,
+    client_for: Callable[[User], APIClient],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client = client_for(driver)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            URL, {"diagnostic_type": "trouble_codes", "dtc_codes": ["P0442", "P1ABC"]}, format="json"
+        )
+
+    body = client.get(f"{URL}/{response.json()['id']}").json()
+    assert body["result"]["urgency"] == "monitoring"  # a small evaporative leak
+    assert [d["entry"]["code"] for d in body["result"]["detections"]] == ["P0442"]
+    record = DiagnosticRecord.objects.get(pk=body["id"])
+    assert record.result.analysis["not_in_catalog"] == ["P1ABC"]
+
+
+@pytest.mark.parametrize("code", ["P301", "X0301", "P04201", "P0G00"])
+def test_a_malformed_code_gets_a_400_that_says_the_expected_shape(
+    driver: User, client_for: Callable[[User], APIClient], code: str
+) -> None:
+    response = client_for(driver).post(URL, {"diagnostic_type": "trouble_codes", "dtc_codes": [code]}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    message = str(response.json()["error"]["fields"]["dtc_codes"])
+    assert "a letter P, B, C or U, then a digit 0 to 3" in message
+    assert not DiagnosticRecord.objects.exists()
+
+
+def test_a_trouble_codes_diagnostic_needs_codes(driver: User, client_for: Callable[[User], APIClient]) -> None:
+    response = client_for(driver).post(URL, {"diagnostic_type": "trouble_codes"}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "dtc_codes" in response.json()["error"]["fields"]
+    assert not DiagnosticRecord.objects.exists()
