@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -596,6 +597,7 @@ def profile_update(
 def vehicle_create(
     *,
     user: User,
+    id: UUID | None = None,
     make: str,
     model: str,
     year: int,
@@ -604,8 +606,9 @@ def vehicle_create(
     odometer_km: int = 0,
     nickname: str = "",
 ) -> Vehicle:
-    """Add a car to the user's garage."""
+    """Add a car to the user's garage; ``id`` is the one the app chose offline, if it did."""
     vehicle = Vehicle(
+        id=id or uuid.uuid4(),
         user=user,
         make=make,
         model=model,

@@ -12,6 +12,17 @@ class DiagnosticsConfig(AppConfig):
 
     def ready(self) -> None:
         hooks.user_erasers.register("diagnostics.services.user_diagnostics_erase")
+        from cardoc import sync
+        from cardoc.sync import DELETE, SyncSource
+
+        # Created by the multipart upload (keyed by client_ref), never by a push; a push may delete one.
+        diagnostics = SyncSource(
+            kind="diagnostic",
+            model="diagnostics.DiagnosticRecord",
+            viewset="diagnostics.api.views.DiagnosticViewSet",
+            operations=frozenset({DELETE}),
+        )
+        sync.register(diagnostics)
         from django.db.models.signals import post_delete
 
         from diagnostics.models import DiagnosticRecord

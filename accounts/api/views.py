@@ -61,6 +61,7 @@ from accounts.throttles import (
     VerificationResendThrottle,
 )
 from cardoc.serializers import error_responses
+from cardoc.sync_api import SyncedViewSetMixin
 
 BAD_REQUEST = HTTPStatus.BAD_REQUEST
 UNAUTHORIZED = HTTPStatus.UNAUTHORIZED
@@ -277,9 +278,10 @@ _VEHICLE_WRITE_ERRORS = error_responses(BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NO
         responses={HTTPStatus.NO_CONTENT: NO_CONTENT, **error_responses(UNAUTHORIZED, FORBIDDEN, NOT_FOUND)},
     ),
 )
-class VehicleViewSet(viewsets.ModelViewSet):
+class VehicleViewSet(SyncedViewSetMixin, viewsets.ModelViewSet):
     """The signed-in driver's garage; another driver's car is simply not found."""
 
+    sync_kind = "vehicle"
     queryset = Vehicle.objects.all()
     serializer_class = VehicleSerializer
     permission_classes = [IsAuthenticated, IsDriver]

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from accounts.models import Vehicle
 from cardoc.serializers import StrictFieldsMixin
+from cardoc.sync_api import ClientIdField, ClientIdSerializerMixin
 from directory.models import Mechanic
 from maintenance import dates
 from maintenance.models import MAX_GARAGES_PER_QUOTE, MaintenanceRecord, MaintenanceStatus, Notification, QuoteRequest
@@ -37,7 +38,8 @@ def _check_date_range(value: date) -> date:
     return value
 
 
-class MaintenanceRecordSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class MaintenanceRecordSerializer(StrictFieldsMixin, ClientIdSerializerMixin, serializers.ModelSerializer):
+    id = ClientIdField()
     vehicle = OwnVehicleField(queryset=Vehicle.objects.all(), allow_null=True, required=False)
     garage = serializers.PrimaryKeyRelatedField(
         queryset=Mechanic.objects.all(),
@@ -76,7 +78,6 @@ class MaintenanceRecordSerializer(StrictFieldsMixin, serializers.ModelSerializer
             "updated_at",
         ]
         read_only_fields = [
-            "id",
             "diagnostic",
             "completed_date",
             "reminder_status",

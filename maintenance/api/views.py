@@ -28,6 +28,7 @@ from accounts.throttles import CalendarTokenThrottle
 from cardoc import rls
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.serializers import ErrorSerializer, error_responses
+from cardoc.sync_api import SyncedViewSetMixin
 from diagnostics.models import DiagnosticRecord
 from maintenance import services
 from maintenance.api.serializers import (
@@ -88,9 +89,10 @@ class TodayMixin:
     ),
     destroy=extend_schema(summary="Delete a maintenance record", responses={204: None, **error_responses(401, 404)}),
 )
-class MaintenanceRecordViewSet(TodayMixin, viewsets.ModelViewSet):
+class MaintenanceRecordViewSet(SyncedViewSetMixin, TodayMixin, viewsets.ModelViewSet):
     """A driver's service history and plan. Completing a job goes through ``complete``."""
 
+    sync_kind = "maintenance"
     queryset = MaintenanceRecord.objects.none()
     serializer_class = MaintenanceRecordSerializer
     filterset_class = MaintenanceRecordFilter
@@ -105,6 +107,7 @@ class MaintenanceRecordViewSet(TodayMixin, viewsets.ModelViewSet):
         data = serializer.validated_data
         serializer.instance = services.maintenance_create(
             user=self.request.user,
+            id=data.get("id"),
             maintenance_type=data["maintenance_type"],
             title=data["title"],
             scheduled_date=data["scheduled_date"],
