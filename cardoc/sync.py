@@ -415,19 +415,20 @@ OK, CONFLICT, INVALID, NOT_FOUND, FAILED_DEPENDENCY = "ok", "conflict", "invalid
 def push(*, request: Request, operations: list[Mapping[str, Any]]) -> list[PushResult]:
     """Apply ``operations`` in order, each in its own transaction (a savepoint inside a caller's one).
 
-    A failed operation changes nothing. Later operations go on, except those that depend on it: an
-    operation whose data names the id of a failed one (a repair on a car that could not be created).
+    A failed operation changes nothing. Later operations go on, except those that depend on a failed
+    create: that touch its id, or whose data names it (a repair on a car that could not be created).
     """
     failed: set[str] = set()
     results: list[PushResult] = []
     for index, op in enumerate(operations):
         result = PushResult(index=index, op=op["op"], type=op["type"], id=op["id"], status=OK)
-        if failed & _mentioned_ids(op.get("data") or {}):
+        if failed & {str(op["id"]), *_mentioned_ids(op.get("data") or {})}:
             result.status = FAILED_DEPENDENCY
-            result.error = _error("failed_dependency", "An earlier operation this one depends on failed.")
+            result.error = _error("failed_dependency", "An earlier create this operation depends on failed.")
         else:
             _apply_reporting(request, op, result)
-        if result.status != OK:
+        if result.status != OK and op["op"] == CREATE:
+            # Only a failed create leaves something missing; an update or delete that failed leaves the object.
             failed.add(str(op["id"]))
         results.append(result)
     return results

@@ -216,7 +216,7 @@ class SyncPushView(APIView):
         summary="Upload the changes made offline, in order",
         description=(
             "Each operation is applied in its own transaction: one that fails changes nothing, and the others "
-            "go on, except those whose data names the id of a failed one. Creates carry the id the app chose, "
+            "go on, except those that touch or name an object whose create failed. Creates carry the id the app chose, "
             "so pushing a batch again (after a lost answer) answers ok without duplicating anything. Updates "
             "and deletes carry `base_version`: when the server's copy is newer, the answer is a conflict with "
             "the server's version and data, and nothing is overwritten. Photos and recordings still go to "
