@@ -10,9 +10,27 @@ from cardoc.rls import ALLOWS_FUNCTION, disable_sql, owner_policy_sql, run_on_po
 # A driver reads and writes the change rows of their own objects and of the public content (a review of
 # theirs re-rates a garage), never another driver's.
 POLICY = "owner_id IS NULL OR cardoc_rls_allows(owner_id)"
+# Whether a client-chosen id is taken by anyone, answering yes or no and nothing else: a create must be
+# refused (409) for an id another driver used, though that driver's rows are invisible to the caller.
+ID_TAKEN_FUNCTION = """
+CREATE OR REPLACE FUNCTION cardoc_sync_id_taken(p_kind text, p_object_id uuid) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    saved text := coalesce(current_setting('app.rls_bypass', true), '');
+    taken boolean;
+BEGIN
+    -- Put back before returning; an error aborts the transaction, which undoes the set_config too.
+    PERFORM set_config('app.rls_bypass', 'on', false);
+    SELECT EXISTS (SELECT 1 FROM cardoc_syncchange c WHERE c.kind = p_kind AND c.object_id = p_object_id)
+        INTO taken;
+    PERFORM set_config('app.rls_bypass', saved, false);
+    RETURN taken;
+END
+$$;
+"""
 # The function is accounts' (CREATE OR REPLACE), repeated so that this migration needs no order against it.
-FORWARD = [ALLOWS_FUNCTION, *owner_policy_sql("cardoc_syncchange", check=POLICY)]
-BACKWARD = disable_sql("cardoc_syncchange")
+FORWARD = [ALLOWS_FUNCTION, *owner_policy_sql("cardoc_syncchange", check=POLICY), ID_TAKEN_FUNCTION]
+BACKWARD = [*disable_sql("cardoc_syncchange"), "DROP FUNCTION IF EXISTS cardoc_sync_id_taken(text, uuid)"]
 
 
 def create_counter(apps, schema_editor):

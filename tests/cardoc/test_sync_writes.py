@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 import pytest
+from django.db import connection
 from model_bakery import baker
 from rest_framework.test import APIClient
 
@@ -312,3 +314,36 @@ def test_a_retried_push_changes_nothing_and_answers_ok(driver: User, client_for:
     assert [result["status"] for result in first] == [result["status"] for result in second] == ["ok", "ok", "ok"]
     assert {change.object_id: change.version for change in SyncChange.objects.all()} == after_first
     assert Vehicle.objects.filter(user=driver).count() == 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite takes the write lock at BEGIN (IMMEDIATE), so writers never overlap and there is no race to test",
+)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("url", "body", "model"), [(VEHICLES, CAR, Vehicle), (MAINTENANCE, JOB, MaintenanceRecord)])
+def test_racing_creates_with_one_client_id_make_one_object(
+    driver: User, client_for: Callable[[User], APIClient], url: str, body: dict[str, Any], model: Any
+) -> None:
+    chosen = str(uuid.uuid4())
+    racers = 6
+    start = threading.Barrier(racers)
+    answers: list[tuple[int, str]] = []
+
+    def post(api: APIClient) -> None:
+        try:
+            start.wait()
+            response = api.post(url, {**body, "id": chosen}, format="json")
+            answers.append((response.status_code, response.json()["id"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(client_for(driver),)) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(status for status, _ in answers) == [HTTPStatus.OK] * (racers - 1) + [HTTPStatus.CREATED]
+    assert {object_id for _, object_id in answers} == {chosen}
+    assert model.objects.filter(user=driver).count() == 1
