@@ -13,6 +13,11 @@ class AppSettingQuerySet(models.QuerySet["AppSetting"]):
     def public(self) -> AppSettingQuerySet:
         return self.filter(is_public=True)
 
+    def value_of(self, key: str, *, default: Any) -> Any:
+        """The setting's value as staff last saved it, or ``default`` while it has no row (one query)."""
+        value = self.filter(key=key).values_list("value", flat=True).first()
+        return default if value is None else value
+
 
 class SettingDataType(models.TextChoices):
     STRING = "string", "String"
@@ -25,6 +30,7 @@ class SettingCategory(models.TextChoices):
     AUTHENTICATION = "authentication", "Authentication"
     ML_MODELS = "ml_models", "ML models"
     NOTIFICATIONS = "notifications", "Notifications"
+    DIAGNOSTICS = "diagnostics", "Diagnostics"
 
 
 class AppSetting(models.Model):

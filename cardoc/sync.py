@@ -31,6 +31,7 @@ from typing import Any
 from uuid import UUID
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -44,11 +45,13 @@ from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
 from rest_framework.serializers import as_serializer_error
-from rest_framework.viewsets import GenericViewSet
 
 from cardoc.exceptions import ConflictError, DomainError
 from cardoc.models import SyncChange, SyncCounter
 from cardoc.services import rows_delete_in_batches
+
+# A DRF SyncView with the create/update/destroy mixins its source's operations need.
+SyncView = Any
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 ALL_OPERATIONS = frozenset({CREATE, UPDATE, DELETE})
@@ -90,14 +93,14 @@ class SyncSource:
     def model_class(self) -> type[models.Model]:
         return apps.get_model(self.model)
 
-    def view(self, request: Request, *, action: str, check: bool = True) -> GenericViewSet:
+    def view(self, request: Request, *, action: str, check: bool = True) -> SyncView:
         """The viewset as DRF would make it for ``action`` on this request (not dispatched: no throttles).
 
         ``check`` applies its permissions, as a request to it would; the feed skips them, since it shows
         only the user's own rows and the public ones anyway.
         """
         view_class = import_string(self.viewset)
-        view: GenericViewSet = view_class(request=request, args=(), kwargs={}, format_kwarg=None, action=action)
+        view: SyncView = view_class(request=request, args=(), kwargs={}, format_kwarg=None, action=action)
         if check:
             view.check_permissions(request)
         return view
@@ -128,8 +131,20 @@ def _saved(sender: type[models.Model], instance: models.Model, raw: bool = False
         record_change(instance)
 
 
-def _deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+def _deleted(sender: type[models.Model], instance: models.Model, origin: Any = None, **kwargs: Any) -> None:
+    if _owner_goes_too(instance, origin):
+        return  # a closed account's feed has no reader, and its change rows go with the user
     record_change(instance, deleted=True)
+
+
+def _owner_goes_too(instance: models.Model, origin: Any) -> bool:
+    user_model = get_user_model()
+    if isinstance(origin, models.QuerySet):
+        return origin.model is user_model
+    source = source_for(type(instance))
+    if not isinstance(origin, user_model) or source is None or source.owner is None:
+        return False
+    return bool(getattr(instance, f"{source.owner}_id") == origin.pk)
 
 
 # --- Writing the log -----------------------------------------------------------------------------------
@@ -344,7 +359,7 @@ class Created:
     version: int
 
 
-def client_create(*, source: SyncSource, view: GenericViewSet, data: Mapping[str, Any]) -> Created:
+def client_create(*, source: SyncSource, view: SyncView, data: Mapping[str, Any]) -> Created:
     """Create through the type's viewset, honouring a client-chosen ``id``.
 
     The same id with the same body answers the stored object (``created`` False); the same id with a
@@ -368,7 +383,7 @@ def client_create(*, source: SyncSource, view: GenericViewSet, data: Mapping[str
                     raise ConflictError("The object made with this id has been deleted since.", code="deleted")
                 return Created(instance=view.get_queryset().get(pk=client_id), created=False, version=prior.version)
         view.perform_create(serializer)
-        instance = serializer.instance
+        instance: models.Model = serializer.instance
         if digest:
             SyncChange.objects.filter(kind=source.kind, object_id=instance.pk).update(create_digest=digest)
         return Created(instance=instance, created=True, version=version_of(source.kind, instance.pk))
@@ -519,7 +534,9 @@ def _apply(request: Request, source: SyncSource, op: Mapping[str, Any], result: 
 
 
 def _already_deleted(request: Request, source: SyncSource, object_id: UUID) -> bool:
-    return SyncChange.objects.filter(kind=source.kind, object_id=object_id, deleted=True, owner=request.user).exists()
+    return SyncChange.objects.filter(
+        kind=source.kind, object_id=object_id, deleted=True, owner_id=request.user.pk
+    ).exists()
 
 
 def _is_replayed_update(source: SyncSource, object_id: UUID, digest: str) -> bool:

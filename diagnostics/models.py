@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import User, Vehicle
 from catalog.models import EngineSound, WarningLight
@@ -87,6 +88,10 @@ class DiagnosticRecord(models.Model):
     )
     ml_models = models.ManyToManyField(MLModel, related_name="diagnostics", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    captured_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the photo or recording was taken on the phone (offline, that is before the upload).",
+    )
     queued_at = models.DateTimeField(
         null=True, blank=True, help_text="When the current analysis was last queued; the sweep reads it."
     )
@@ -96,9 +101,10 @@ class DiagnosticRecord(models.Model):
     objects = DiagnosticQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-captured_at", "-id"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="diagnostic_user_created_idx"),
+            models.Index(fields=["user", "-captured_at", "-id"], name="diagnostic_user_captured_idx"),
             models.Index(fields=["status", "started_at"], name="diagnostic_status_started_idx"),
         ]
         constraints = [

@@ -73,6 +73,19 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('kind', 'object_id'), name='syncchange_kind_object_unique')],
             },
         ),
+        migrations.RemoveConstraint(
+            model_name='appsetting',
+            name='appsetting_category_valid',
+        ),
+        migrations.AlterField(
+            model_name='appsetting',
+            name='category',
+            field=models.CharField(choices=[('authentication', 'Authentication'), ('ml_models', 'ML models'), ('notifications', 'Notifications'), ('diagnostics', 'Diagnostics')], max_length=32),
+        ),
+        migrations.AddConstraint(
+            model_name='appsetting',
+            constraint=models.CheckConstraint(condition=models.Q(('category__in', ['authentication', 'ml_models', 'notifications', 'diagnostics'])), name='appsetting_category_valid'),
+        ),
         migrations.RunPython(create_counter, migrations.RunPython.noop),
         migrations.RunPython(run_on_postgresql(FORWARD), run_on_postgresql(BACKWARD)),
     ]
