@@ -384,6 +384,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 
 # --- ML -------------------------------------------------------------------------------------------
 ML_ARTIFACTS_DIR = BASE_DIR / "mlops" / "artifacts"
+# ONNX exports of the registered models for offline phones (manage.py export_onnx); rebuilt, never committed.
+ML_ONNX_DIR = VAR_DIR / "onnx"
 # One thread per process: the worker runs Q_WORKERS processes, and more threads than cores stall OpenMP.
 ML_TORCH_THREADS = env.int("ML_TORCH_THREADS", default=1)
 
