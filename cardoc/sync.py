@@ -181,6 +181,7 @@ def record_change_of(model: type[models.Model], pk: Any) -> None:
         _log(kind=source.kind, object_id=pk, owner_id=owner_id, deleted=False)
 
 
+@transaction.atomic  # outside a transaction too, the counter stays locked until this change row is written
 def _log(*, kind: str, object_id: Any, owner_id: Any, deleted: bool) -> int:
     version = next_version()
     # The pushed update this row remembered is no longer the last write.
