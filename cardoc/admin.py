@@ -77,6 +77,10 @@ class SyncChangeAdmin(ReadOnlyAdmin):
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        # A user's rows go with the user (CASCADE): refusing them here would block deleting an account.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
 
 @admin.register(SyncCounter)
 class SyncCounterAdmin(ReadOnlyAdmin):
