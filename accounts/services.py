@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -602,6 +603,7 @@ def profile_update(
 def vehicle_create(
     *,
     user: User,
+    id: UUID | None = None,
     make: str,
     model: str,
     year: int,
@@ -610,8 +612,9 @@ def vehicle_create(
     odometer_km: int = 0,
     nickname: str = "",
 ) -> Vehicle:
-    """Add a car to the user's garage."""
+    """Add a car to the user's garage; ``id`` is the one the app chose offline, if it did."""
     vehicle = Vehicle(
+        id=id or uuid.uuid4(),
         user=user,
         make=make,
         model=model,

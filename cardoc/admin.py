@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.admin.filters import FieldListFilter
 from django.http import HttpRequest
 
-from cardoc.models import AppSetting, AuditEvent, ContentVersion, SeededRow
+from cardoc.models import AppSetting, AuditEvent, ContentVersion, SeededRow, SyncChange, SyncCounter
 
 
 def titled_filter(title: str, base: type[FieldListFilter] = admin.AllValuesFieldListFilter) -> type[FieldListFilter]:
@@ -65,3 +65,25 @@ class ContentVersionAdmin(ReadOnlyAdmin):
     """Shown so staff can see when the public catalog last changed; the signals keep it, never a person."""
 
     list_display = ["scope", "version", "updated_at"]
+
+
+@admin.register(SyncChange)
+class SyncChangeAdmin(ReadOnlyAdmin):
+    """The sync feed's change log: read-only, since only the logged writes keep it (cardoc.sync)."""
+
+    list_display = ["kind", "object_id", "version", "deleted", "owner", "changed_at"]
+    list_filter = ["kind", "deleted"]
+    search_fields = ["object_id", "owner__email"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        # A user's rows go with the user (CASCADE): refusing them here would block deleting an account.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+
+@admin.register(SyncCounter)
+class SyncCounterAdmin(ReadOnlyAdmin):
+    """How far the change versions have gone, and through which version tombstones were pruned."""
+
+    list_display = ["name", "value", "pruned_through"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from cardoc.sync_api import PublicSettingsView, SyncChangesView, SyncPushView
+
 app_name = "api"
 
 urlpatterns = [
@@ -14,4 +16,7 @@ urlpatterns = [
     path("", include("diagnostics.api.urls")),
     path("", include("maintenance.api.urls")),
     path("", include("mlops.api.urls")),
+    path("sync/changes", SyncChangesView.as_view(), name="sync-changes"),
+    path("sync/push", SyncPushView.as_view(), name="sync-push"),
+    path("settings", PublicSettingsView.as_view(), name="settings"),
 ]

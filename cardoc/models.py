@@ -13,6 +13,11 @@ class AppSettingQuerySet(models.QuerySet["AppSetting"]):
     def public(self) -> AppSettingQuerySet:
         return self.filter(is_public=True)
 
+    def value_of(self, key: str, *, default: Any) -> Any:
+        """The setting's value as staff last saved it, or ``default`` while it has no row (one query)."""
+        value = self.filter(key=key).values_list("value", flat=True).first()
+        return default if value is None else value
+
 
 class SettingDataType(models.TextChoices):
     STRING = "string", "String"
@@ -25,6 +30,7 @@ class SettingCategory(models.TextChoices):
     AUTHENTICATION = "authentication", "Authentication"
     ML_MODELS = "ml_models", "ML models"
     NOTIFICATIONS = "notifications", "Notifications"
+    DIAGNOSTICS = "diagnostics", "Diagnostics"
 
 
 class AppSetting(models.Model):
@@ -195,3 +201,72 @@ class SeededRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+
+class SyncChangeQuerySet(models.QuerySet["SyncChange"]):
+    def visible_to(self, user: Any) -> SyncChangeQuerySet:
+        """The user's own changes and the public content's, never another driver's (staff included)."""
+        return self.filter(models.Q(owner=user) | models.Q(owner__isnull=True))
+
+
+class SyncChange(models.Model):
+    """The latest change of one synced object: its version, its owner, and whether it is now deleted.
+
+    One row per object, rewritten by every change with a fresh ``version`` from ``SyncCounter``, so the
+    change feed is ``version > cursor`` in version order. A deleted object keeps its row as a tombstone
+    until ``tombstones_prune`` drops it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.SlugField(max_length=32, help_text='The synced type, e.g. "vehicle" (cardoc.sync sources).')
+    object_id = models.UUIDField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sync_changes",
+        help_text="The driver whose object this is; empty for public content (catalog, directory).",
+    )
+    version = models.PositiveBigIntegerField(unique=True)
+    deleted = models.BooleanField(default=False)
+    changed_at = models.DateTimeField()
+    create_digest = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the create request that made it with a client id."
+    )
+    write_digest = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the last pushed update, so that a retried push is a no-op."
+    )
+
+    objects = SyncChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version"]
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="syncchange_kind_object_unique")]
+        indexes = [
+            models.Index(fields=["owner", "version"], name="syncchange_owner_version_idx"),
+            models.Index(fields=["deleted", "changed_at"], name="syncchange_tombstone_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} v{self.version}{' (deleted)' if self.deleted else ''}"
+
+
+class SyncCounter(models.Model):
+    """The one counter that hands out change versions, and how far tombstones have been pruned.
+
+    Incrementing it locks its row until the writing transaction commits, so versions become visible in
+    the order they were handed out: a reader can never see version 7 while 6 is still uncommitted, and a
+    cursor never skips a change. ``pruned_through`` is the highest version of a pruned tombstone: a cursor
+    below it may have missed a deletion, so it must resync.
+    """
+
+    NAME = "changes"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.SlugField(max_length=32, unique=True)
+    value = models.PositiveBigIntegerField(default=0)
+    pruned_through = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.value}"

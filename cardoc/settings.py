@@ -393,6 +393,8 @@ TASKS_SYNC = env.bool("TASKS_SYNC", default=False)
 # --- Retention (daily jobs; see setup_schedules) ------------------------------------------------------
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 PREDICTION_RETENTION_DAYS = env.int("PREDICTION_RETENTION_DAYS", default=180)
+# How long the change feed keeps deletions: a phone offline for longer gets 410 and syncs from scratch.
+SYNC_TOMBSTONE_RETENTION_DAYS = env.int("SYNC_TOMBSTONE_RETENTION_DAYS", default=90)
 # Expired tokens are refused by their own signature; their rows are kept a while only for investigations.
 EXPIRED_TOKEN_RETENTION_DAYS = env.int("EXPIRED_TOKEN_RETENTION_DAYS", default=7)
 # A stored upload no diagnostic points to is removed once it is this old (younger ones may be committing).
@@ -449,6 +451,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 
 # --- ML -------------------------------------------------------------------------------------------
 ML_ARTIFACTS_DIR = BASE_DIR / "mlops" / "artifacts"
+# ONNX exports of the registered models for offline phones (manage.py export_onnx); rebuilt, never committed.
+ML_ONNX_DIR = VAR_DIR / "onnx"
 # One thread per process: the worker runs Q_WORKERS processes, and more threads than cores stall OpenMP.
 ML_TORCH_THREADS = env.int("ML_TORCH_THREADS", default=1)
 

@@ -7,6 +7,7 @@ from django_q.tasks import async_task
 
 from cardoc import rls
 from cardoc.services import audit_prune
+from cardoc.sync import tombstones_prune
 
 
 def enqueue(func_path: str, *args: object, **options: object) -> str | object:
@@ -22,3 +23,9 @@ def prune_audit_events() -> int:
     """Scheduled daily (setup_schedules): drop audit events past AUDIT_RETENTION_DAYS."""
     with rls.bypass(reason="prune_audit_events"):
         return audit_prune(older_than=timedelta(days=settings.AUDIT_RETENTION_DAYS))
+
+
+def prune_sync_tombstones() -> int:
+    """Scheduled daily (setup_schedules): drop change-feed tombstones past SYNC_TOMBSTONE_RETENTION_DAYS."""
+    with rls.bypass(reason="prune_sync_tombstones"):
+        return tombstones_prune(older_than=timedelta(days=settings.SYNC_TOMBSTONE_RETENTION_DAYS))

@@ -16,6 +16,17 @@ class DiagnosticsConfig(AppConfig):
         hooks.model_feedback_figures.register("diagnostics.overview.feedback_figures")
         hooks.metric_collectors.register("diagnostics.metrics.diagnostic_metrics")
         hooks.storage_usage.register("diagnostics.services.user_storage_used")
+        from cardoc import sync
+        from cardoc.sync import DELETE, SyncSource
+
+        # Created by the multipart upload (keyed by client_ref), never by a push; a push may delete one.
+        diagnostics = SyncSource(
+            kind="diagnostic",
+            model="diagnostics.DiagnosticRecord",
+            viewset="diagnostics.api.views.DiagnosticViewSet",
+            operations=frozenset({DELETE}),
+        )
+        sync.register(diagnostics)
         from django.db.models.signals import post_delete
 
         from diagnostics.models import DiagnosticRecord

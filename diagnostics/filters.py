@@ -14,7 +14,18 @@ class DiagnosticFilter(django_filters.FilterSet):
     vehicle = django_filters.UUIDFilter(field_name="vehicle_id")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    captured_after = django_filters.IsoDateTimeFilter(field_name="captured_at", lookup_expr="gte")
+    captured_before = django_filters.IsoDateTimeFilter(field_name="captured_at", lookup_expr="lt")
 
     class Meta:
         model = DiagnosticRecord
-        fields = ["diagnostic_type", "status", "urgency", "vehicle", "created_after", "created_before"]
+        fields = [
+            "diagnostic_type",
+            "status",
+            "urgency",
+            "vehicle",
+            "created_after",
+            "created_before",
+            "captured_after",
+            "captured_before",
+        ]

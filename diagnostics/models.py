@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import User, Vehicle
 from catalog.models import EngineSound, TroubleCode, WarningLight
@@ -105,6 +106,10 @@ class DiagnosticRecord(models.Model):
     odometer_km = models.PositiveIntegerField(null=True, blank=True, help_text="The car's reading when diagnosed.")
     ml_models = models.ManyToManyField(MLModel, related_name="diagnostics", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    captured_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the photo or recording was taken on the phone (offline, that is before the upload).",
+    )
     queued_at = models.DateTimeField(
         null=True, blank=True, help_text="When the current analysis was last queued; the sweep reads it."
     )
@@ -114,10 +119,10 @@ class DiagnosticRecord(models.Model):
     objects = DiagnosticQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-captured_at", "-id"]
         indexes = [
-            # The history: one driver's newest first, in exactly the list's order (the id breaks ties).
-            models.Index(fields=["user", "-created_at", "-id"], name="diagnostic_user_history_idx"),
+            # The history: one driver's newest captures first, in exactly the list's order (the id breaks ties).
+            models.Index(fields=["user", "-captured_at", "-id"], name="diagnostic_user_captured_idx"),
             models.Index(fields=["status", "started_at"], name="diagnostic_status_started_idx"),
         ]
         constraints = [

@@ -31,8 +31,9 @@ from accounts.models import User, Vehicle
 from accounts.services import storage_quota_check
 from cardoc.exceptions import ConflictError
 from cardoc.hooks import diagnostic_finished
-from cardoc.models import AuditAction, AuditStatus
+from cardoc.models import AppSetting, AuditAction, AuditStatus
 from cardoc.services import audit_record
+from cardoc.sync import record_change_of
 from cardoc.tasks import enqueue
 from catalog.models import EngineSound, TroubleCode, WarningLight
 from diagnostics import media
@@ -170,6 +171,38 @@ def _queue_analysis(record_id: UUID) -> None:
     transaction.on_commit(partial(enqueue, ANALYZE_TASK, str(record_id)))
 
 
+# A phone's clock may run a little ahead of ours; more than this ahead is a wrong clock, not skew.
+CLOCK_SKEW = timedelta(minutes=5)
+CAPTURE_MAX_AGE_SETTING = "offline_capture_max_age_days"
+CAPTURE_MAX_AGE_DEFAULT_DAYS = 30
+
+
+def _checked_capture_time(captured_at: datetime | None, *, now: datetime) -> datetime:
+    if captured_at is None:
+        return now
+    if captured_at > now + CLOCK_SKEW:
+        raise ValidationError({"captured_at": "The capture time is in the future; check the phone's clock."})
+    days = AppSetting.objects.value_of(CAPTURE_MAX_AGE_SETTING, default=CAPTURE_MAX_AGE_DEFAULT_DAYS)
+    if captured_at < now - timedelta(days=days):
+        raise ValidationError({"captured_at": f"The capture time is more than {days} days ago."})
+    return min(captured_at, now)
+
+
+def _check_same_upload(
+    existing: DiagnosticRecord, *, diagnostic_type: str, vehicle: Vehicle | None, captured_at: datetime | None
+) -> None:
+    same = (
+        existing.diagnostic_type == diagnostic_type
+        and existing.vehicle_id == (vehicle.pk if vehicle is not None else None)
+        and (captured_at is None or abs(existing.captured_at - captured_at) <= timedelta(seconds=1))
+    )
+    if not same:
+        raise ConflictError(
+            "This client_ref was already used for a different upload (type, car or capture time).",
+            code="client_ref_conflict",
+        )
+
+
 def diagnostic_create(
     *,
     user: User,
@@ -182,20 +215,27 @@ def diagnostic_create(
     longitude: float | None = None,
     dtc_codes: Iterable[str] = (),
     odometer_km: int | None = None,
+    captured_at: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> tuple[DiagnosticRecord, bool]:
     """Store a new diagnostic and queue its analysis; returns (record, created).
 
     Every check runs before anything is written, and a failure after the files are stored removes them,
     so a rejected upload leaves neither a row nor a file. A repeated ``client_ref`` (a phone retrying an
-    offline upload) returns the first record, even when two copies race each other to the unique index.
+    offline upload) returns the first record, even when two copies race each other to the unique index;
+    the same ``client_ref`` on a different upload (another type, car or capture time) is a conflict.
+    ``captured_at`` is when the phone took the photo or recording, offline perhaps: not in the future, and
+    at most ``offline_capture_max_age_days`` (an app setting) ago.
     """
     if client_ref is not None:
         existing = DiagnosticRecord.objects.filter(user=user, client_ref=client_ref).first()
         if existing is not None:
+            _check_same_upload(existing, diagnostic_type=diagnostic_type, vehicle=vehicle, captured_at=captured_at)
             return existing, False
     if vehicle is not None and vehicle.user_id != user.pk:
         raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+    now = timezone.now()
+    captured_at = _checked_capture_time(captured_at, now=now)
     if (latitude is None) != (longitude is None):
         missing = "longitude" if longitude is None else "latitude"
         raise ValidationError({missing: "Send latitude and longitude together, or neither."})
@@ -218,7 +258,8 @@ def diagnostic_create(
                 longitude=longitude,
                 dtc_codes=codes,
                 odometer_km=odometer_km,
-                queued_at=timezone.now(),
+                captured_at=captured_at,
+                queued_at=now,
             )
             media_bytes = sum(file.size or 0 for file, _ in uploads.values())
             # Inside the transaction and before any file is written: a refused upload stores nothing.
@@ -272,6 +313,7 @@ def diagnostic_reanalyze(
     )
     if not requeued:
         raise ConflictError("This diagnostic is already being analysed; wait until it ends.", code="analysis_running")
+    record_change_of(DiagnosticRecord, record.pk)  # an UPDATE sends no signal: tell the phones
     audit_record(
         action=AuditAction.DIAGNOSTIC,
         user=user,
@@ -553,6 +595,7 @@ def _claim(record_id: UUID | str) -> DiagnosticRecord | None:
     )
     if not claimed:
         return None
+    record_change_of(DiagnosticRecord, record_id)
     return DiagnosticRecord.objects.select_related("user").filter(pk=record_id).first()
 
 

@@ -13,10 +13,26 @@ class DirectoryConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: these modules read models, which exist only once the registry is ready.
+        from cardoc import sync
         from cardoc.public_cache import watch_public_content
+        from cardoc.sync import DELETE, SyncSource
+
+        DELETE_ONLY = frozenset({DELETE})
         from directory.signals import review_deleted
 
         watch_public_content("directory.Service")
+        views = "directory.api.views"
+        sync.register(
+            SyncSource(kind="service", model="directory.Service", viewset=f"{views}.ServiceViewSet", owner=None)
+        )
+        sync.register(
+            SyncSource(kind="mechanic", model="directory.Mechanic", viewset=f"{views}.MechanicViewSet", owner=None)
+        )
+        sync.register(
+            SyncSource(
+                kind="review", model="directory.Review", viewset=f"{views}.ReviewViewSet", operations=DELETE_ONLY
+            )
+        )
         hooks.content_seeders.register("directory.services.directory_seed")
         hooks.user_erasers.register("directory.services.user_listings_release")
         hooks.mechanic_role_revokers.register("directory.services.user_listings_release")

@@ -29,3 +29,23 @@ class MaintenanceConfig(AppConfig):
         # Every path that deletes an attachment (the API, the admin, a cascade from its record, fill-up, car
         # or account) removes its file once the deletion commits.
         post_delete.connect(_discard, sender=Attachment, dispatch_uid="maintenance_discard_attachment_files")
+        from cardoc import sync
+        from cardoc.sync import ALL_OPERATIONS, SyncSource
+
+        views = "maintenance.api.views"
+        records = SyncSource(
+            kind="maintenance",
+            model="maintenance.MaintenanceRecord",
+            viewset=f"{views}.MaintenanceRecordViewSet",
+            operations=ALL_OPERATIONS,
+        )
+        sync.register(records)
+        sync.register(
+            SyncSource(kind="notification", model="maintenance.Notification", viewset=f"{views}.NotificationViewSet")
+        )
+        # Fill-ups reach the phone through the feed; they are written through their own endpoints.
+        sync.register(
+            SyncSource(
+                kind="fuel", model="maintenance.FuelEntry", viewset="maintenance.api.garage_views.FuelEntryViewSet"
+            )
+        )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -107,6 +108,7 @@ def _check_plan(
 def maintenance_create(
     *,
     user: User,
+    id: UUID | None = None,
     maintenance_type: str,
     title: str,
     scheduled_date: date,
@@ -122,6 +124,7 @@ def maintenance_create(
     """Plan a job on one of the driver's cars (or on none in particular); its reminder starts pending."""
     _check_plan(user=user, vehicle=vehicle, cost=cost, recurrence_km=recurrence_km, due_odometer_km=due_odometer_km)
     record = MaintenanceRecord.objects.create(
+        id=id or uuid.uuid4(),
         user=user,
         vehicle=vehicle,
         maintenance_type=maintenance_type,

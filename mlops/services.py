@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,6 +24,7 @@ from cardoc.services import audit_record, rows_delete_in_batches
 from mlops.artifacts import ArtifactInfo, ArtifactIntegrityError, relative_to_project, resolve, verify
 from mlops.ml.dashboard import DashboardRecognizer
 from mlops.ml.engine import EngineSoundClassifier
+from mlops.ml.onnx_export import Export, export, read_export
 from mlops.models import MLModel, ModelStatus, ModelType, Prediction
 
 logger = logging.getLogger(__name__)
@@ -216,3 +218,23 @@ def prediction_record(
 def predictions_prune(*, older_than: timedelta) -> int:
     """Delete prediction-log rows older than ``older_than`` (PREDICTION_RETENTION_DAYS); returns how many."""
     return rows_delete_in_batches(Prediction.objects.filter(created_at__lt=timezone.now() - older_than))
+
+
+# --- Models on the phone --------------------------------------------------------------------------------
+
+
+def onnx_path(model: MLModel) -> Path:
+    """Where ``manage.py export_onnx`` writes the model's ONNX file (its spec sits beside it)."""
+    return Path(settings.ML_ONNX_DIR) / f"{model.name}-{model.version}.onnx"
+
+
+def onnx_export_of(model: MLModel) -> Export | None:
+    """The model's ONNX export, or None until ``export_onnx`` has made one (cheap: reads a small JSON)."""
+    return read_export(onnx_path(model))
+
+
+def model_export_onnx(*, model: MLModel) -> Export:
+    """Export ``model`` to ONNX after checking its artefact against the registered sha256."""
+    folder = resolve(model.artifact_path)
+    verify(folder, model.sha256)
+    return export(model_type=model.model_type, artifact_dir=folder, target=onnx_path(model))

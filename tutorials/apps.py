@@ -12,7 +12,13 @@ class TutorialsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: cardoc.public_cache reads models, which exist only once the registry is ready.
+        from cardoc import sync
         from cardoc.public_cache import watch_public_content
+        from cardoc.sync import SyncSource
 
         watch_public_content("tutorials.Tutorial", "tutorials.TutorialWarningLight", "tutorials.TutorialEngineSound")
         hooks.content_seeders.register("tutorials.services.tutorials_seed")
+        tutorials = SyncSource(
+            kind="tutorial", model="tutorials.Tutorial", viewset="tutorials.api.views.TutorialViewSet", owner=None
+        )
+        sync.register(tutorials)

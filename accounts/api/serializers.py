@@ -10,6 +10,7 @@ from rest_framework import serializers
 from accounts.models import FIRST_CAR_YEAR, User, UserProfile, Vehicle
 from accounts.vin import decode_vin, validate_vin_characters
 from cardoc.serializers import StrictFieldsMixin
+from cardoc.sync_api import ClientIdField, ClientIdSerializerMixin
 
 # Argon2 hashes whatever it is given; a cap keeps a megabyte "password" from costing a megabyte of hashing.
 PASSWORD_MAX_LENGTH = 128
@@ -143,7 +144,8 @@ class VinInfoSerializer(serializers.Serializer):
     notes = serializers.ListField(child=serializers.CharField(), help_text="What could not be decoded, and why.")
 
 
-class VehicleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class VehicleSerializer(StrictFieldsMixin, ClientIdSerializerMixin, serializers.ModelSerializer):
+    id = ClientIdField()
     vin = VINField(
         max_length=17,
         required=False,
@@ -173,7 +175,7 @@ class VehicleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {
             "year": {"min_value": FIRST_CAR_YEAR},
             "odometer_km": {"min_value": 0, "max_value": 5_000_000},

@@ -61,6 +61,7 @@ from accounts.throttles import (
     VerificationResendThrottle,
 )
 from cardoc.serializers import error_responses
+from cardoc.sync_api import ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
 
 BAD_REQUEST = HTTPStatus.BAD_REQUEST
 UNAUTHORIZED = HTTPStatus.UNAUTHORIZED
@@ -257,9 +258,12 @@ _VEHICLE_WRITE_ERRORS = error_responses(BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NO
     ),
     create=extend_schema(
         summary="Add a car",
+        description="Send `id` (a UUID the app made) to make the create safe to retry: see /sync/push.",
         responses={
             HTTPStatus.CREATED: VehicleSerializer,
+            HTTPStatus.OK: OpenApiResponse(VehicleSerializer, description="Already made with this id and body."),
             **error_responses(BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, UNSUPPORTED),
+            **ID_CONFLICT,
         },
     ),
     retrieve=extend_schema(
@@ -267,19 +271,29 @@ _VEHICLE_WRITE_ERRORS = error_responses(BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NO
         responses={HTTPStatus.OK: VehicleSerializer, **error_responses(UNAUTHORIZED, FORBIDDEN, NOT_FOUND)},
     ),
     update=extend_schema(
-        summary="Replace a car's details", responses={HTTPStatus.OK: VehicleSerializer, **_VEHICLE_WRITE_ERRORS}
+        summary="Replace a car's details",
+        parameters=[IF_MATCH],
+        responses={HTTPStatus.OK: VehicleSerializer, **_VEHICLE_WRITE_ERRORS, **PRECONDITION_FAILED},
     ),
     partial_update=extend_schema(
-        summary="Change a car's details", responses={HTTPStatus.OK: VehicleSerializer, **_VEHICLE_WRITE_ERRORS}
+        summary="Change a car's details",
+        parameters=[IF_MATCH],
+        responses={HTTPStatus.OK: VehicleSerializer, **_VEHICLE_WRITE_ERRORS, **PRECONDITION_FAILED},
     ),
     destroy=extend_schema(
         summary="Remove a car",
-        responses={HTTPStatus.NO_CONTENT: NO_CONTENT, **error_responses(UNAUTHORIZED, FORBIDDEN, NOT_FOUND)},
+        parameters=[IF_MATCH],
+        responses={
+            HTTPStatus.NO_CONTENT: NO_CONTENT,
+            **error_responses(UNAUTHORIZED, FORBIDDEN, NOT_FOUND),
+            **PRECONDITION_FAILED,
+        },
     ),
 )
-class VehicleViewSet(viewsets.ModelViewSet):
+class VehicleViewSet(SyncedViewSetMixin, viewsets.ModelViewSet):
     """The signed-in driver's garage; another driver's car is simply not found."""
 
+    sync_kind = "vehicle"
     queryset = Vehicle.objects.all()
     serializer_class = VehicleSerializer
     permission_classes = [IsAuthenticated, IsDriver]

@@ -66,6 +66,13 @@ class DiagnosticCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         pk_field=serializers.UUIDField(),
         help_text="One of your own vehicles.",
     )
+    captured_at = serializers.DateTimeField(
+        required=False,
+        help_text=(
+            "When the photo or recording was taken on the phone, if it was offline: not in the future, and at "
+            "most offline_capture_max_age_days (a public app setting, 30 by default) ago. Default: now."
+        ),
+    )
     client_ref = serializers.UUIDField(
         required=False,
         allow_null=True,
@@ -431,6 +438,7 @@ class DiagnosticSerializer(serializers.ModelSerializer):
             "audio_url",
             "error_message",
             "attempts",
+            "captured_at",
             "created_at",
             "started_at",
             "finished_at",

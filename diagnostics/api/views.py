@@ -22,6 +22,7 @@ from cardoc.exceptions import ConflictError, DomainError
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.parsers import JSONParser
 from cardoc.serializers import ErrorSerializer
+from cardoc.sync_api import IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
 from diagnostics import media
 from diagnostics.api.serializers import (
     DiagnosticCreateSerializer,
@@ -125,6 +126,12 @@ def _wait_until_finished(record: DiagnosticRecord, seconds: int) -> None:
         time.sleep(min(WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
+class CapturedNewestFirstPagination(NewestFirstCursorPagination):
+    """History in the order things happened to the car: an offline diagnosis sorts by when it was taken."""
+
+    ordering = ("-captured_at", "-id")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Your diagnostics, newest first",
@@ -137,10 +144,12 @@ def _wait_until_finished(record: DiagnosticRecord, seconds: int) -> None:
     ),
     destroy=extend_schema(
         summary="Delete a diagnostic, its result and its media",
-        responses={204: None, **ERRORS_READ},
+        parameters=[IF_MATCH],
+        responses={204: None, **ERRORS_READ, **PRECONDITION_FAILED},
     ),
 )
 class DiagnosticViewSet(
+    SyncedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -148,9 +157,11 @@ class DiagnosticViewSet(
 ):
     """A driver's diagnostics: upload, history, result, re-analysis, deletion and the media themselves."""
 
+    sync_kind = "diagnostic"
+
     serializer_class = DiagnosticSerializer
     filterset_class = DiagnosticFilter
-    pagination_class = NewestFirstCursorPagination
+    pagination_class = CapturedNewestFirstPagination
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 
@@ -236,7 +247,8 @@ class DiagnosticViewSet(
         if wait and not record.is_finished:
             _wait_until_finished(record, wait)
             record = self.get_object()
-        return Response(DiagnosticDetailSerializer(record, context=self._result_context(record, point)).data)
+        detail = DiagnosticDetailSerializer(record, context=self._result_context(record, point)).data
+        return self._with_etag(Response(detail), record.pk)
 
     def perform_destroy(self, instance: DiagnosticRecord) -> None:
         diagnostic_delete(record=instance, user=self.request.user, request=self.request)

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from accounts.models import Vehicle
 from cardoc.serializers import StrictFieldsMixin
+from cardoc.sync_api import ClientIdField, ClientIdSerializerMixin
 from directory.models import Mechanic
 from maintenance import dates
 from maintenance.csvio import LITRES_PER, MAX_IMPORT_BYTES, DateOrder, ImportKind
@@ -74,7 +75,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
-class MaintenanceRecordSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class MaintenanceRecordSerializer(StrictFieldsMixin, ClientIdSerializerMixin, serializers.ModelSerializer):
+    id = ClientIdField()
     vehicle = OwnVehicleField(queryset=Vehicle.objects.all(), allow_null=True, required=False)
     garage = serializers.PrimaryKeyRelatedField(
         queryset=Mechanic.objects.all(),
@@ -115,7 +117,6 @@ class MaintenanceRecordSerializer(StrictFieldsMixin, serializers.ModelSerializer
             "updated_at",
         ]
         read_only_fields = [
-            "id",
             "diagnostic",
             "completed_date",
             "reminder_status",

@@ -28,6 +28,7 @@ from accounts.throttles import CalendarTokenThrottle
 from cardoc import rls
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.serializers import ErrorSerializer, error_responses
+from cardoc.sync_api import ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
 from diagnostics.models import DiagnosticRecord
 from maintenance import services
 from maintenance.api.serializers import (
@@ -72,7 +73,14 @@ class TodayMixin:
         responses={200: MaintenanceRecordSerializer, **error_responses(400, 401)},
     ),
     create=extend_schema(
-        summary="Plan a maintenance job", responses={201: MaintenanceRecordSerializer, **error_responses(400, 401)}
+        summary="Plan a maintenance job",
+        description="Send `id` (a UUID the app made) to make the create safe to retry: see /sync/push.",
+        responses={
+            201: MaintenanceRecordSerializer,
+            200: OpenApiResponse(MaintenanceRecordSerializer, description="Already made with this id and body."),
+            **error_responses(400, 401),
+            **ID_CONFLICT,
+        },
     ),
     retrieve=extend_schema(
         summary="One of your maintenance records",
@@ -80,17 +88,24 @@ class TodayMixin:
     ),
     update=extend_schema(
         summary="Replace a maintenance record",
-        responses={200: MaintenanceRecordSerializer, **error_responses(400, 401, 404)},
+        parameters=[IF_MATCH],
+        responses={200: MaintenanceRecordSerializer, **error_responses(400, 401, 404), **PRECONDITION_FAILED},
     ),
     partial_update=extend_schema(
         summary="Change a maintenance record",
-        responses={200: MaintenanceRecordSerializer, **error_responses(400, 401, 404)},
+        parameters=[IF_MATCH],
+        responses={200: MaintenanceRecordSerializer, **error_responses(400, 401, 404), **PRECONDITION_FAILED},
     ),
-    destroy=extend_schema(summary="Delete a maintenance record", responses={204: None, **error_responses(401, 404)}),
+    destroy=extend_schema(
+        summary="Delete a maintenance record",
+        parameters=[IF_MATCH],
+        responses={204: None, **error_responses(401, 404), **PRECONDITION_FAILED},
+    ),
 )
-class MaintenanceRecordViewSet(TodayMixin, viewsets.ModelViewSet):
+class MaintenanceRecordViewSet(SyncedViewSetMixin, TodayMixin, viewsets.ModelViewSet):
     """A driver's service history and plan. Completing a job goes through ``complete``."""
 
+    sync_kind = "maintenance"
     queryset = MaintenanceRecord.objects.none()
     serializer_class = MaintenanceRecordSerializer
     filterset_class = MaintenanceRecordFilter
@@ -109,6 +124,7 @@ class MaintenanceRecordViewSet(TodayMixin, viewsets.ModelViewSet):
         data = serializer.validated_data
         serializer.instance = services.maintenance_create(
             user=self.request.user,
+            id=data.get("id"),
             maintenance_type=data["maintenance_type"],
             title=data["title"],
             scheduled_date=data["scheduled_date"],

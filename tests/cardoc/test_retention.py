@@ -73,4 +73,5 @@ def test_setup_schedules_runs_every_retention_job_daily() -> None:
         "retention-predictions": "mlops.tasks.prune_predictions",
         "retention-tokens": "accounts.tasks.prune_tokens",
         "retention-orphan-media": "diagnostics.tasks.prune_orphan_media",
+        "retention-sync-tombstones": "cardoc.tasks.prune_sync_tombstones",
     }

@@ -126,7 +126,8 @@ def test_the_history_is_newest_first_with_cursor_pages(driver: User, client_for:
     records = [_record(driver) for _ in range(5)]
     now = timezone.now()
     for age, record in enumerate(records):
-        DiagnosticRecord.objects.filter(pk=record.pk).update(created_at=now - timedelta(minutes=age))
+        taken = now - timedelta(minutes=age)  # online uploads: taken when received
+        DiagnosticRecord.objects.filter(pk=record.pk).update(created_at=taken, captured_at=taken)
     client = client_for(driver)
 
     first = client.get(URL, {"page_size": 2}).json()
@@ -303,7 +304,8 @@ def test_results_take_a_constant_number_of_queries(
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(f"{URL}/{record.pk}/results")
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    # The detail also reads the record's sync version, for its ETag: one query more, whatever the findings.
+    with django_assert_max_num_queries(len(few.captured_queries) + 1):
         client.get(f"{URL}/{record.pk}")
 
     assert len(response.json()["detections"]) == 2 + WarningLight.objects.count() + EngineSound.objects.count()

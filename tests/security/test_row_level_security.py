@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User, UserProfile, Vehicle, VehicleQuerySet
 from cardoc import rls
+from cardoc.models import SyncChange
 from catalog.models import WarningLight
 from diagnostics.models import Detection, DiagnosticFeedback, DiagnosticRecord, DiagnosticResult, FindingFeedback
 from directory.models import Mechanic, Review
@@ -259,3 +260,26 @@ def test_on_sqlite_the_rls_helpers_do_nothing_and_requests_work(
     with rls.bypass(reason="test"):
         assert Vehicle.objects.count() == 1
     assert client_for(driver).get("/api/v1/vehicles").json()["count"] == 1
+
+
+@postgresql_only
+def test_the_sync_change_log_shows_a_driver_only_their_own_and_the_public_changes(
+    owned_rows: dict[str, dict[str, Any]],
+    driver: User,
+    other_driver: User,
+    as_runtime_role: Callable[[User | None], None],
+) -> None:
+    mine, theirs = (str(owned_rows[user.email]["accounts_vehicle"].pk) for user in (driver, other_driver))
+    light = str(WarningLight.objects.values_list("pk", flat=True).first())
+    as_runtime_role(driver)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT object_id::text FROM cardoc_syncchange")
+        visible = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = 'cardoc_syncchange'")
+        flags = cursor.fetchone()
+
+    assert {mine, light} <= visible
+    assert theirs not in visible
+    assert flags == (True, True)
+    assert SyncChange.objects.filter(owner=other_driver).update(deleted=True) == 0

@@ -36,6 +36,9 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ),
     # Retention: each prunes by its own setting (AUDIT_RETENTION_DAYS, PREDICTION_RETENTION_DAYS, ...).
     ScheduleSpec(name="retention-audit-events", func="cardoc.tasks.prune_audit_events", schedule_type=Schedule.DAILY),
+    ScheduleSpec(
+        name="retention-sync-tombstones", func="cardoc.tasks.prune_sync_tombstones", schedule_type=Schedule.DAILY
+    ),
     ScheduleSpec(name="retention-predictions", func="mlops.tasks.prune_predictions", schedule_type=Schedule.DAILY),
     ScheduleSpec(name="retention-tokens", func="accounts.tasks.prune_tokens", schedule_type=Schedule.DAILY),
     ScheduleSpec(
