@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
@@ -161,8 +162,10 @@ class UserProfile(models.Model):
     units = models.CharField(max_length=16, choices=Units, default=Units.METRIC)
     locale = models.CharField(
         max_length=16,
-        default="en",
-        validators=[RegexValidator(r"^[a-z]{2,3}(-[A-Z]{2})?$", "Use a locale such as en or fr-CM.")],
+        default="",
+        blank=True,
+        validators=[RegexValidator(r"^[a-z]{2,3}(-[A-Z]{2})?$", _("Use a locale such as en or fr-CM."))],
+        help_text="The language the API answers in (fr-CM: French); blank follows the phone's Accept-Language.",
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     reminder_lead_days = models.PositiveSmallIntegerField(

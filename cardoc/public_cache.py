@@ -108,6 +108,9 @@ class PublicCachedReadMixin:
         if self._key is None:  # not a cached action
             return render()
         cache = caches[PAGE_CACHE]
+        # Keyed again now that DRF has authenticated the caller: a signed-in driver's profile may have chosen a
+        # language other than the one Accept-Language negotiated before dispatch (accounts.language).
+        self._key = _page_key(request, self.content_scope)
         page = cache.get(self._key)
         if page is None:
             response = render()
