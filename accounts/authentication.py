@@ -40,14 +40,9 @@ class ActiveAccountJWTAuthentication(JWTAuthentication):
             # The profile too, for the language. On PostgreSQL row-level security would hide it from a join
             # made before the caller is named (and the cached miss would hide it for the whole request).
             users = users.select_related("profile")
-        user = (
-            users.annotate(
-                token_revoked=Exists(
-                    RevokedAccessToken.objects.filter(jti=validated_token.get(api_settings.JTI_CLAIM, ""))
-                )
-            )
-            .first()
-        )
+        user = users.annotate(
+            token_revoked=Exists(RevokedAccessToken.objects.filter(jti=validated_token.get(api_settings.JTI_CLAIM, "")))
+        ).first()
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if user.token_revoked:

@@ -75,9 +75,7 @@ def read_french_file() -> dict[str, Any]:
 def _french_upsert(model: type[WarningLight] | type[EngineSound], texts: Mapping[str, Any]) -> UpsertCounts:
     # Their own ledger: a translator's edit in the admin is kept, and the English digests stay as they were.
     rows = [{"code": code, **{f"{name}_fr": text[name] for name in TRANSLATED}} for code, text in texts.items()]
-    _, counts = upsert_by_key(
-        model, key="code", rows=rows, fields=FRENCH_FIELDS, kind=f"{model._meta.label_lower}:fr"
-    )
+    _, counts = upsert_by_key(model, key="code", rows=rows, fields=FRENCH_FIELDS, kind=f"{model._meta.label_lower}:fr")
     return counts
 
 

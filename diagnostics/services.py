@@ -285,6 +285,8 @@ class _Outcome:
     sounds: list[_Finding] = field(default_factory=list)
     model_ids: list[UUID] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)
+    image_hint: str = ""  # what the measurements say of the media, shown only when it found nothing
+    audio_hint: str = ""
 
 
 def _served_by(model: inference.ServedBy) -> dict[str, str]:
@@ -330,9 +332,11 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
             _Finding(code=d.code, confidence=_clamp01(d.confidence), model_id=dashboard.model.id, box=_box(d.box))
             for d in dashboard.detections
         ]
+        outcome.image_hint = dashboard.quality.hint or ""
         outcome.analysis["dashboard"] = {
             "model": _served_by(dashboard.model),
             "elapsed_ms": round(dashboard.elapsed_ms, 1),
+            "quality": dashboard.quality.as_dict(),
             "detections": [
                 {"code": d.code, "confidence": round(d.confidence, 4), "box": list(_box(d.box))}
                 for d in dashboard.detections
@@ -356,9 +360,11 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
                 )
                 for candidate in named
             ]
+        outcome.audio_hint = engine.quality.hint or ""
         outcome.analysis["engine_sound"] = {
             "model": _served_by(engine.model),
             "elapsed_ms": round(engine.elapsed_ms, 1),
+            "quality": engine.quality.as_dict(),
             "duration_s": round(engine.duration_s, 3),
             "verdict": {
                 "code": verdict.code,
@@ -412,8 +418,14 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
             "attempt": attempt,
         }
         DiagnosticResult.objects.filter(record=locked).delete()
+        # A hint explains an empty result: a medium whose findings reached the catalog needs none.
         result = DiagnosticResult.objects.create(
-            record=locked, analysis=analysis, overall_confidence=overall, urgency=urgency
+            record=locked,
+            analysis=analysis,
+            overall_confidence=overall,
+            urgency=urgency,
+            image_hint="" if any(light for _, light, _ in linked) else outcome.image_hint,
+            audio_hint="" if any(sound for _, _, sound in linked) else outcome.audio_hint,
         )
         Detection.objects.bulk_create(
             Detection(

@@ -40,7 +40,9 @@ def tutorials_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
     with translation.override("en"):
         counts = tutorials_upsert(rows=read_catalog_file()["tutorials"])
         french = [{"slug": slug, "title_fr": text["title"]} for slug, text in read_french_file()["tutorials"].items()]
-        _, french_counts = upsert_by_key(Tutorial, key="slug", rows=french, fields=("title_fr",), kind="tutorials.tutorial:fr")
+        _, french_counts = upsert_by_key(
+            Tutorial, key="slug", rows=french, fields=("title_fr",), kind="tutorials.tutorial:fr"
+        )
     return {"tutorials": counts, "tutorials (French)": french_counts}
 
 

@@ -10,7 +10,14 @@ from rest_framework import serializers
 from accounts.models import Vehicle
 from cardoc.serializers import StrictFieldsMixin
 from catalog.models import EngineSound, WarningLight
-from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult, DiagnosticType
+from diagnostics.models import (
+    RETAKE_INSTRUCTIONS,
+    Detection,
+    DiagnosticRecord,
+    DiagnosticResult,
+    DiagnosticType,
+    QualityHint,
+)
 from mlops.models import MLModel
 from tutorials.models import Tutorial
 
@@ -167,16 +174,45 @@ class SoundAnalysisSerializer(serializers.Serializer):
     timeline = SoundWindowSerializer(many=True, help_text="Every 1 s window (0.5 s apart), in order.")
 
 
+class QualityHintSerializer(serializers.Serializer):
+    """Why a photo or recording showed nothing, and what to do differently, in the driver's language."""
+
+    media = serializers.ChoiceField(choices=["image", "audio"])
+    code = serializers.ChoiceField(choices=QualityHint.choices)
+    message = serializers.CharField(help_text="Why nothing was found, from measurements of the media.")
+    retake = serializers.CharField(help_text="One concrete instruction for the next photo or recording.")
+
+
+def quality_hints(result: DiagnosticResult) -> list[dict[str, str]]:
+    hints = [("image", result.image_hint), ("audio", result.audio_hint)]
+    return [
+        {
+            "media": media,
+            "code": code,
+            "message": str(QualityHint(code).label),
+            "retake": str(RETAKE_INSTRUCTIONS[QualityHint(code)]),
+        }
+        for media, code in hints
+        if code
+    ]
+
+
 class ResultSerializer(serializers.ModelSerializer):
     """A diagnostic's full result: how sure, how urgent, each finding and the models that ran."""
 
     models = ModelBriefSerializer(source="record.ml_models", many=True, read_only=True)
     detections = DetectionSerializer(many=True, read_only=True)
     sound = serializers.SerializerMethodField()
+    hints = serializers.SerializerMethodField()
 
     class Meta:
         model = DiagnosticResult
-        fields = ["overall_confidence", "urgency", "created_at", "models", "detections", "sound"]
+        fields = ["overall_confidence", "urgency", "created_at", "models", "detections", "sound", "hints"]
+
+    @extend_schema_field(QualityHintSerializer(many=True))
+    def get_hints(self, result: DiagnosticResult) -> list[dict[str, str]]:
+        """Empty when the models found something; else why not, per medium, from measurements."""
+        return quality_hints(result)
 
     @extend_schema_field(SoundAnalysisSerializer(allow_null=True))
     def get_sound(self, result: DiagnosticResult) -> dict[str, Any] | None:
