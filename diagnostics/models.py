@@ -21,22 +21,22 @@ def private_storage() -> Storage:
 
 
 class DiagnosticType(models.TextChoices):
-    DASHBOARD_SCAN = "dashboard_scan", "Dashboard scan"
-    ENGINE_SOUND = "engine_sound", "Engine sound"
-    COMBINED = "combined", "Combined"
+    DASHBOARD_SCAN = "dashboard_scan", _("Dashboard scan")
+    ENGINE_SOUND = "engine_sound", _("Engine sound")
+    COMBINED = "combined", _("Combined")
 
 
 class DiagnosticStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
 
 
 class Urgency(models.TextChoices):
-    IMMEDIATE = "immediate", "Immediate"
-    SOON = "soon", "Soon"
-    MONITORING = "monitoring", "Monitoring"
+    IMMEDIATE = "immediate", _("Immediate")
+    SOON = "soon", _("Soon")
+    MONITORING = "monitoring", _("Monitoring")
 
 
 class QualityHint(models.TextChoices):

@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User, Vehicle
 from cardoc.exceptions import ConflictError
@@ -76,7 +77,7 @@ def _checked_image(file: UploadedFile) -> MediaKind:
         )
     kind = sniff_file(_binary(file))
     if kind is None or not kind.is_image:
-        raise ValidationError({"image": "The photo must be a JPEG, PNG or WebP image."})
+        raise ValidationError({"image": _("The photo must be a JPEG, PNG or WebP image.")})
     # The header alone tells the size, so a decompression bomb is refused before anything decodes it.
     over = media.exceeded_pixel_limit(_binary(file))
     if over is not None:
@@ -85,7 +86,7 @@ def _checked_image(file: UploadedFile) -> MediaKind:
     try:
         inference.probe_image(_binary(file))
     except MediaError as exc:
-        raise ValidationError({"image": "The photo is damaged or is not a JPEG, PNG or WebP image."}) from exc
+        raise ValidationError({"image": _("The photo is damaged or is not a JPEG, PNG or WebP image.")}) from exc
     finally:
         file.seek(0)
     return kind
@@ -99,7 +100,7 @@ def _checked_audio(file: UploadedFile) -> MediaKind:
         )
     kind = sniff_file(_binary(file))
     if kind is None or not kind.is_audio:
-        raise ValidationError({"audio": "The recording must be a WAV, MP3, M4A, AAC, OGG or FLAC file."})
+        raise ValidationError({"audio": _("The recording must be a WAV, MP3, M4A, AAC, OGG or FLAC file.")})
     try:
         inference.probe_audio(_binary(file))
     except MediaError as exc:
@@ -117,13 +118,13 @@ def _checked_uploads(
     label = DiagnosticType(diagnostic_type).label.lower()
     errors: dict[str, str] = {}
     if diagnostic_type in NEEDS_IMAGE and image is None:
-        errors["image"] = f"A {label} needs a photo of the dashboard."
+        errors["image"] = _("A %(type)s needs a photo of the dashboard.") % {"type": label}
     if diagnostic_type not in NEEDS_IMAGE and image is not None:
-        errors["image"] = f"A {label} takes no photo."
+        errors["image"] = _("A %(type)s takes no photo.") % {"type": label}
     if diagnostic_type in NEEDS_AUDIO and audio is None:
-        errors["audio"] = f"A {label} needs a recording of the engine."
+        errors["audio"] = _("A %(type)s needs a recording of the engine.") % {"type": label}
     if diagnostic_type not in NEEDS_AUDIO and audio is not None:
-        errors["audio"] = f"A {label} takes no recording."
+        errors["audio"] = _("A %(type)s takes no recording.") % {"type": label}
     if errors:
         raise ValidationError(errors)
     uploads: dict[str, tuple[UploadedFile, MediaKind]] = {}
@@ -181,7 +182,7 @@ def diagnostic_create(
         if existing is not None:
             return existing, False
     if vehicle is not None and vehicle.user_id != user.pk:
-        raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+        raise ValidationError({"vehicle": _("Choose one of your own vehicles.")})
     uploads = _checked_uploads(diagnostic_type=diagnostic_type, image=image, audio=audio)
 
     stored: list[tuple[Storage, str]] = []
@@ -241,7 +242,9 @@ def diagnostic_reanalyze(
         finished_at=None,
     )
     if not requeued:
-        raise ConflictError("This diagnostic is already being analysed; wait until it ends.", code="analysis_running")
+        raise ConflictError(
+            _("This diagnostic is already being analysed; wait until it ends."), code="analysis_running"
+        )
     audit_record(
         action=AuditAction.DIAGNOSTIC,
         user=user,

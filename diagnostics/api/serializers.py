@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -24,7 +25,7 @@ from tutorials.models import Tutorial
 MAX_WAIT_SECONDS = 30
 
 
-EMPTY_CLIENT_REF = "client_ref is empty: send a UUID made on the phone, or leave the field out."
+EMPTY_CLIENT_REF = _("client_ref is empty: send a UUID made on the phone, or leave the field out.")
 
 
 class WaitSerializer(serializers.Serializer):
