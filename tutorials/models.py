@@ -23,7 +23,7 @@ class Difficulty(models.TextChoices):
     ADVANCED = "advanced", "Advanced"
 
 
-class Tutorial(models.Model):
+class Tutorial(models.Model):  # type: ignore[django-manager-missing]  # modeltranslation patches its manager
     """One how-to video that explains a warning light or an engine sound, curated by staff."""
 
     Difficulty = Difficulty

@@ -28,8 +28,8 @@ def light(db: None) -> WarningLight:
         severity="critical",
         colour="red",
         description="Oil pressure is low.",
-        common_causes=CAUSES,
-        repair_suggestions=REPAIRS,
+        common_causes_en=CAUSES,  # the English column the admin edits (catalog.translation)
+        repair_suggestions_en=REPAIRS,
     )
 
 
