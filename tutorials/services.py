@@ -39,9 +39,12 @@ def tutorials_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
     # English active, so ``title`` and ``description`` write the English columns (tutorials.translation).
     with translation.override("en"):
         counts = tutorials_upsert(rows=read_catalog_file()["tutorials"])
-        french = [{"slug": slug, "title_fr": text["title"]} for slug, text in read_french_file()["tutorials"].items()]
+        french = [
+            {"slug": slug, "title_fr": text["title"], "description_fr": text["description"]}
+            for slug, text in read_french_file()["tutorials"].items()
+        ]
         _, french_counts = upsert_by_key(
-            Tutorial, key="slug", rows=french, fields=("title_fr",), kind="tutorials.tutorial:fr"
+            Tutorial, key="slug", rows=french, fields=("title_fr", "description_fr"), kind="tutorials.tutorial:fr"
         )
     return {"tutorials": counts, "tutorials (French)": french_counts}
 

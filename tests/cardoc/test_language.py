@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import User, UserProfile
 from catalog.models import EngineSound, WarningLight
 from tests.admin_form import form_data
+from tutorials.models import Tutorial
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,27 @@ def test_every_light_and_sound_is_seeded_in_french(seeded: None) -> None:
         for entry in model.objects.all():
             assert entry.name_fr and entry.description_fr and entry.common_causes_fr, entry.code
             assert entry.name_fr != entry.name_en, entry.code
+
+
+def test_every_tutorial_is_seeded_in_french_and_listed_so(api_client: APIClient, seeded: None) -> None:
+    for tutorial in Tutorial.objects.all():
+        assert tutorial.title_fr and tutorial.description_fr, tutorial.slug
+        assert tutorial.description_fr != tutorial.description_en, tutorial.slug
+
+    page = api_client.get("/api/v1/tutorials?page_size=50", HTTP_ACCEPT_LANGUAGE="fr").json()
+
+    pump = next(row for row in page["results"] if row["slug"] == "water-pump-failure-signs")
+    assert pump["description"].startswith("Les bruits, les fuites et les variations de température")
+
+
+def test_a_translators_edit_to_a_tutorial_survives_the_next_seed(seeded: None) -> None:
+    Tutorial.objects.filter(slug="replace-front-brake-pads").update(description_fr="Texte revu par la traductrice.")
+
+    call_command("seed", verbosity=0)
+
+    tutorial = Tutorial.objects.get(slug="replace-front-brake-pads")
+    assert tutorial.description_fr == "Texte revu par la traductrice."
+    assert tutorial.description_en.startswith("A full walkthrough of replacing front brake pads")
 
 
 def test_a_missing_translation_falls_back_to_english_never_to_empty(api_client: APIClient) -> None:
