@@ -8,7 +8,10 @@ still gets the best language their phone asks for.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import translation
+
+from accounts.models import User, UserProfile
 
 
 def supported_language(locale: str) -> str | None:
@@ -26,3 +29,13 @@ def activate_profile_language(locale: str | None) -> None:
     language = supported_language(locale or "")
     if language is not None:
         translation.activate(language)
+
+
+def language_of(user: User) -> str:
+    """The language to write to ``user`` in (an email, say): their profile's, else the active one.
+
+    On PostgreSQL an anonymous request (a password reset) cannot see the profile under row-level security,
+    and then gets the language the phone asked for, as any other anonymous answer does.
+    """
+    locale = UserProfile.objects.filter(user=user).values_list("locale", flat=True).first()
+    return supported_language(locale or "") or translation.get_language() or settings.LANGUAGE_CODE

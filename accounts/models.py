@@ -142,7 +142,7 @@ class Units(models.TextChoices):
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"“{value}” is not a known time zone.")
+        raise ValidationError(_("“%(value)s” is not a known time zone.") % {"value": value})
 
 
 class UserProfile(models.Model):
@@ -156,7 +156,7 @@ class UserProfile(models.Model):
     phone = models.CharField(
         max_length=32,
         blank=True,
-        validators=[RegexValidator(r"^\+?[0-9 ()-]{6,31}$", "Enter a phone number such as +237 6 12 34 56 78.")],
+        validators=[RegexValidator(r"^\+?[0-9 ()-]{6,31}$", _("Enter a phone number such as +237 6 12 34 56 78."))],
     )
     preferences = models.JSONField(default=dict, blank=True)
     units = models.CharField(max_length=16, choices=Units, default=Units.METRIC)
@@ -200,7 +200,7 @@ class FuelType(models.TextChoices):
 
 # ISO 3779: 17 characters, digits and capitals except I, O and Q (too easily read as 1 and 0).
 VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-validate_vin = RegexValidator(VIN_PATTERN, "A VIN has 17 letters and digits, without I, O or Q.")
+validate_vin = RegexValidator(VIN_PATTERN, _("A VIN has 17 letters and digits, without I, O or Q."))
 
 FIRST_CAR_YEAR = 1886
 
@@ -250,7 +250,8 @@ class Vehicle(models.Model):
         # next year's models go on sale during this one.
         latest = timezone.now().year + 1
         if self.year is not None and self.year > latest:
-            raise ValidationError({"year": f"Enter a year between {FIRST_CAR_YEAR} and {latest}."})
+            message = _("Enter a year between %(first)s and %(latest)s.")
+            raise ValidationError({"year": message % {"first": FIRST_CAR_YEAR, "latest": latest}})
 
 
 class RevokedAccessTokenQuerySet(models.QuerySet["RevokedAccessToken"]):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import (
     PermissionDenied,
@@ -26,6 +26,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+if TYPE_CHECKING:
+    # A message may be a lazy translation: DRF's and Django's JSON encoders render it in the request's language.
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,7 +39,7 @@ class DomainError(Exception):
     status_code: int = status.HTTP_400_BAD_REQUEST
     code: str = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code:
@@ -70,12 +74,12 @@ class TooManyAttemptsError(DomainError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     code = "locked_out"
 
-    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise, *, retry_after: float, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = max(1, math.ceil(retry_after))
 
 
-def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(code: str, message: StrOrPromise, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
