@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 from model_bakery import baker
 from rest_framework.test import APIClient
 
-from accounts.models import User, UserProfile
+from accounts.models import User, UserProfile, Vehicle
 from catalog.models import EngineSound, WarningLight
 from tests.admin_form import form_data
 from tutorials.models import Tutorial
@@ -137,3 +139,77 @@ def test_staff_edit_both_languages_in_the_admin_and_search_keeps_english(
     light = WarningLight.objects.get(code="abs")
     assert (light.name_en, light.name_fr) == ("ABS warning", "Antiblocage des roues (ABS)")
     assert WarningLight.objects.search("ABS warning").first() == light
+
+
+def test_account_errors_come_in_french(api_client: APIClient, driver: User) -> None:
+    taken = api_client.post(
+        "/api/v1/auth/register",
+        {"email": driver.email, "password": "a-long-and-unusual-passphrase"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    wrong = api_client.post(
+        "/api/v1/auth/login",
+        {"email": driver.email, "password": "not-the-password"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    unknown = api_client.post(
+        "/api/v1/auth/register",
+        {"email": "new@example.com", "password": "a-long-and-unusual-passphrase", "colour": "red"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    nowhere = api_client.get("/api/v1/no-such-endpoint", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert taken.status_code == HTTPStatus.BAD_REQUEST
+    assert taken.json()["error"]["fields"]["email"] == ["Un compte existe déjà avec cette adresse e-mail."]
+    assert wrong.status_code == HTTPStatus.UNAUTHORIZED
+    assert wrong.json()["error"]["message"] == (
+        "Aucun compte actif ne correspond à cette adresse e-mail et à ce mot de passe."
+    )
+    assert unknown.json()["error"]["fields"]["colour"] == ["Champ inconnu."]
+    assert nowhere.status_code == HTTPStatus.NOT_FOUND
+    assert nowhere.json()["error"]["message"].startswith("Aucun point d'accès de l'API à cette adresse.")
+    assert not User.objects.filter(email="new@example.com").exists()
+
+
+def test_a_french_profile_gets_french_validation_with_its_own_figures(
+    driver: User, client_for: Callable[[User], APIClient]
+) -> None:
+    UserProfile.objects.update_or_create(user=driver, defaults={"locale": "fr-CM"})
+    car = baker.make(Vehicle, user=driver, make="Toyota", model="Yaris", year=2011, odometer_km=182000)
+    client = client_for(driver)
+
+    backwards = client.patch(f"/api/v1/vehicles/{car.pk}", {"odometer_km": 1500}, format="json")
+    staff_only = client.get("/api/v1/models")
+
+    assert backwards.status_code == HTTPStatus.BAD_REQUEST
+    message = backwards.json()["error"]["fields"]["odometer_km"][0]
+    assert message.startswith("Le relevé du compteur, 1\xa0500 km, est inférieur")
+    assert "182\xa0000 km" in message
+    car.refresh_from_db()
+    assert car.odometer_km == 182000
+    assert staff_only.status_code == HTTPStatus.FORBIDDEN
+    assert staff_only.json()["error"]["message"] == "Seul le personnel peut faire cela."
+
+
+def test_the_reset_email_is_in_the_accounts_language_not_the_askers(
+    api_client: APIClient,
+    driver: User,
+    mailoutbox: list[mail.EmailMessage],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    UserProfile.objects.update_or_create(user=driver, defaults={"locale": "fr-CM"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api_client.post(
+            "/api/v1/auth/password-reset", {"email": driver.email}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+        )
+
+    assert answer.status_code == HTTPStatus.ACCEPTED
+    assert answer.json()["detail"].startswith("If an account has this address")
+    [message] = mailoutbox
+    assert message.subject == "Réinitialisez votre mot de passe CarDoc AI"
+    assert message.body.startswith("Bonjour,\n\nQuelqu'un a demandé à réinitialiser le mot de passe")
+    assert message.body.endswith("L'équipe CarDoc AI\n")
