@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import (
@@ -19,7 +20,7 @@ from accounts.services import (
 from accounts.throttles import login_attempt_wait
 from cardoc.exceptions import AuthenticationError, TooManyAttemptsError
 
-TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Try again in %(seconds)s seconds."
+TOO_MANY_ATTEMPTS = _("Too many sign-in attempts. Try again in %(seconds)s seconds.")
 
 
 class ThrottledLoginMixin:

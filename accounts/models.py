@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
@@ -141,7 +142,7 @@ class Units(models.TextChoices):
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"“{value}” is not a known time zone.")
+        raise ValidationError(_("“%(value)s” is not a known time zone.") % {"value": value})
 
 
 # The directory's prices are in CFA francs; a driver elsewhere sets their own.
@@ -159,14 +160,16 @@ class UserProfile(models.Model):
     phone = models.CharField(
         max_length=32,
         blank=True,
-        validators=[RegexValidator(r"^\+?[0-9 ()-]{6,31}$", "Enter a phone number such as +237 6 12 34 56 78.")],
+        validators=[RegexValidator(r"^\+?[0-9 ()-]{6,31}$", _("Enter a phone number such as +237 6 12 34 56 78."))],
     )
     preferences = models.JSONField(default=dict, blank=True)
     units = models.CharField(max_length=16, choices=Units, default=Units.METRIC)
     locale = models.CharField(
         max_length=16,
-        default="en",
-        validators=[RegexValidator(r"^[a-z]{2,3}(-[A-Z]{2})?$", "Use a locale such as en or fr-CM.")],
+        default="",
+        blank=True,
+        validators=[RegexValidator(r"^[a-z]{2,3}(-[A-Z]{2})?$", _("Use a locale such as en or fr-CM."))],
+        help_text="The language the API answers in (fr-CM: French); blank follows the phone's Accept-Language.",
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     reminder_lead_days = models.PositiveSmallIntegerField(
@@ -208,7 +211,7 @@ class FuelType(models.TextChoices):
 
 # ISO 3779: 17 characters, digits and capitals except I, O and Q (too easily read as 1 and 0).
 VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-validate_vin = RegexValidator(VIN_PATTERN, "A VIN has 17 letters and digits, without I, O or Q.")
+validate_vin = RegexValidator(VIN_PATTERN, _("A VIN has 17 letters and digits, without I, O or Q."))
 
 FIRST_CAR_YEAR = 1886
 
@@ -258,7 +261,8 @@ class Vehicle(models.Model):
         # next year's models go on sale during this one.
         latest = timezone.now().year + 1
         if self.year is not None and self.year > latest:
-            raise ValidationError({"year": f"Enter a year between {FIRST_CAR_YEAR} and {latest}."})
+            message = _("Enter a year between %(first)s and %(latest)s.")
+            raise ValidationError({"year": message % {"first": FIRST_CAR_YEAR, "latest": latest}})
 
 
 class RevokedAccessTokenQuerySet(models.QuerySet["RevokedAccessToken"]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -12,7 +13,7 @@ from accounts.models import Role
 class IsStaff(BasePermission):
     """Administrators and other staff: model deployment, curation endpoints."""
 
-    message = "Only staff may do this."
+    message = _("Only staff may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
@@ -21,7 +22,7 @@ class IsStaff(BasePermission):
 class IsMechanic(BasePermission):
     """Accounts that staff have marked as mechanics."""
 
-    message = "Only mechanic accounts may do this."
+    message = _("Only mechanic accounts may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -31,7 +32,7 @@ class IsMechanic(BasePermission):
 class IsDriver(BasePermission):
     """Drivers (car_user accounts); staff pass too, so support can reproduce what a driver sees."""
 
-    message = "Only driver accounts may do this."
+    message = _("Only driver accounts may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -45,7 +46,7 @@ class HasModelPermission(BasePermission):
     by the permission, as in the admin itself.
     """
 
-    message = "You do not have permission to do this."
+    message = _("You do not have permission to do this.")
     permission: str = ""
 
     @classmethod

@@ -17,6 +17,7 @@ from django.core import signing
 from django.core.mail import send_mail
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext
 
 from accounts.models import User
 
@@ -58,7 +59,7 @@ def user_for_verification(token: str) -> User | None:
 
 def send(user: User, subject: str, body: str) -> None:
     try:
-        send_mail(subject, f"Hello,\n\n{body}\n\nThe CarDoc AI team\n", None, [user.email])
+        send_mail(subject, gettext("Hello,\n\n%(body)s\n\nThe CarDoc AI team\n") % {"body": body}, None, [user.email])
     except Exception:
         # The answer to the caller must not depend on the mail server (nor reveal anything through it).
         logger.exception("Could not send '%s' to user %s", subject, user.pk)

@@ -18,7 +18,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermission
 from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
@@ -28,6 +31,7 @@ from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from accounts import recovery
+from accounts.language import language_of
 from accounts.models import AccountStatus, RevokedAccessToken, Role, User, UserProfile, Vehicle
 from accounts.throttles import lockout_clear, lockout_record_failure, lockout_remaining
 from accounts.vin import vin_errors
@@ -50,10 +54,11 @@ class _Unset(enum.Enum):
 UNSET = _Unset.UNSET
 Unset = Literal[_Unset.UNSET]
 
-DUPLICATE_EMAIL = "An account with this email address already exists."
-DUPLICATE_VIN = "You already have a car with this VIN."
-BAD_CREDENTIALS = "No active account matches this email and password."
-LOCKED_OUT = "Too many failed sign-ins for this address. Try again later."
+DUPLICATE_EMAIL = _("An account with this email address already exists.")
+DUPLICATE_VIN = _("You already have a car with this VIN.")
+BAD_CREDENTIALS = _("No active account matches this email and password.")
+WRONG_PASSWORD = _("The current password is not correct.")
+LOCKED_OUT = _("Too many failed sign-ins for this address. Try again later.")
 
 
 @dataclass(frozen=True)
@@ -218,26 +223,28 @@ def token_refresh(*, refresh: str, request: AnyRequest | None = None) -> TokenPa
             return tokens
     # Lost the race with the same token: that is a replay too.
     _revoke_family(payload, request=request)
-    raise AuthenticationError("Token is blacklisted", code="token_not_valid")
+    raise AuthenticationError(gettext("Token is blacklisted"), code="token_not_valid")
 
 
 def _token_refresh_refusal(payload: dict[str, Any], *, request: AnyRequest | None) -> AuthenticationError | None:
     outstanding = OutstandingToken.objects.filter(jti=payload.get(jwt_settings.JTI_CLAIM)).first()
     if outstanding is None:
-        return AuthenticationError("Token is blacklisted", code="token_not_valid")
+        return AuthenticationError(gettext("Token is blacklisted"), code="token_not_valid")
     if BlacklistedToken.objects.filter(token=outstanding).exists():
         _revoke_family(payload, request=request)
-        return AuthenticationError("Token is blacklisted", code="token_not_valid")
+        return AuthenticationError(gettext("Token is blacklisted"), code="token_not_valid")
     if str(payload.get(jwt_settings.USER_ID_CLAIM)) != str(outstanding.user_id):
-        return AuthenticationError("Token contained no recognizable user identification", code="token_not_valid")
+        return AuthenticationError(
+            gettext("Token contained no recognizable user identification"), code="token_not_valid"
+        )
     user = User.objects.filter(pk=outstanding.user_id).first()
     if user is None or user.status != AccountStatus.ACTIVE:
-        return AuthenticationError("This account is suspended or closed.", code="account_inactive")
+        return AuthenticationError(gettext("This account is suspended or closed."), code="account_inactive")
     if jwt_settings.CHECK_REVOKE_TOKEN and payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
         user.password
     ):
         _revoke_refresh_tokens(user)
-        return AuthenticationError("The password has changed; sign in again.", code="password_changed")
+        return AuthenticationError(gettext("The password has changed; sign in again."), code="password_changed")
     return None
 
 
@@ -282,7 +289,7 @@ def user_logout(*, user: User, refresh: str, access: Token | None = None, reques
 
     The access token would otherwise keep working until it expires; its jti is refused until then.
     """
-    invalid = ValidationError({"refresh": "This refresh token is invalid, expired or already revoked."})
+    invalid = ValidationError({"refresh": gettext("This refresh token is invalid, expired or already revoked.")})
     try:
         token = RefreshToken(refresh)  # type: ignore[arg-type]  # the encoded string, as above
     except TokenError as exc:
@@ -310,7 +317,7 @@ def user_change_password(
     """
     if not user.check_password(old_password):
         audit_record(action=AuditAction.PASSWORD_CHANGE, user=user, request=request, status=AuditStatus.FAILURE)
-        raise ValidationError({"old_password": "The current password is not correct."})
+        raise ValidationError({"old_password": WRONG_PASSWORD})
     try:
         validate_password(new_password, user=user)
     except ValidationError as exc:
@@ -322,9 +329,6 @@ def user_change_password(
         _revoke_refresh_tokens(user)
         audit_record(action=AuditAction.PASSWORD_CHANGE, user=user, request=request)
     return user
-
-
-WRONG_PASSWORD = "The current password is not correct."  # noqa: S105 (a message, not a secret)
 
 
 def _require_password(*, user: User, password: str, action: AuditAction, request: AnyRequest | None) -> None:
@@ -369,7 +373,23 @@ def user_change_email(*, user: User, password: str, new_email: str, request: Any
 
 def _send_verification(user: User) -> None:
     link = settings.EMAIL_VERIFICATION_URL.format(token=recovery.verification_token_for(user))
-    recovery.send(user, "Confirm your email address", f"Confirm this address for CarDoc AI:\n{link}")
+    with translation.override(language_of(user)):
+        recovery.send(
+            user,
+            gettext("Confirm your email address"),
+            gettext("Confirm this address for CarDoc AI:\n%(link)s") % {"link": link},
+        )
+
+
+def _send_password_reset(user: User, *, link: str) -> None:
+    # In the account's language, not the asking phone's: whoever asks need not be the owner.
+    with translation.override(language_of(user)):
+        body = gettext(
+            "Someone asked to reset the CarDoc AI password for this address. If it was you, open this link "
+            "within %(minutes)s minutes:\n%(link)s\n\nIf it was not, ignore this email; your password stays "
+            "as it is."
+        ) % {"minutes": settings.PASSWORD_RESET_TIMEOUT // 60, "link": link}
+        recovery.send(user, gettext("Reset your CarDoc AI password"), body)
 
 
 def password_reset_request(*, email: str, request: AnyRequest | None = None) -> None:
@@ -389,12 +409,7 @@ def password_reset_request(*, email: str, request: AnyRequest | None = None) -> 
         return
     uid, token = recovery.reset_token_for(user)
     link = settings.PASSWORD_RESET_URL.format(uid=uid, token=token)
-    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
-    body = (
-        f"Someone asked to reset the CarDoc AI password for this address. If it was you, open this link within "
-        f"{minutes} minutes:\n{link}\n\nIf it was not, ignore this email; your password stays as it is."
-    )
-    transaction.on_commit(lambda: recovery.send(user, "Reset your CarDoc AI password", body))
+    transaction.on_commit(lambda: _send_password_reset(user, link=link))
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str, request: AnyRequest | None = None) -> User:
@@ -407,7 +422,9 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str, request: 
             status=AuditStatus.FAILURE,
             details={"event": "bad_token"},
         )
-        raise ValidationError({"token": "This reset link is invalid, already used or expired. Ask for a new one."})
+        raise ValidationError(
+            {"token": gettext("This reset link is invalid, already used or expired. Ask for a new one.")}
+        )
     try:
         validate_password(new_password, user=user)
     except ValidationError as exc:
@@ -429,7 +446,7 @@ def email_verify(*, token: str, request: AnyRequest | None = None) -> User:
     """Mark the address verified from the link sent to it."""
     user = recovery.user_for_verification(token)
     if user is None:
-        raise ValidationError({"token": "This verification link is invalid or expired. Ask for a new one."})
+        raise ValidationError({"token": gettext("This verification link is invalid or expired. Ask for a new one.")})
     if not user.email_verified:
         user.email_verified = True
         user.save(update_fields=["email_verified"])
@@ -662,10 +679,14 @@ def vehicle_update(
         # A lower reading would silence every km-based reminder; /complete refuses it for the same reason.
         raise ValidationError(
             {
-                "odometer_km": (
-                    f"The odometer reading of {changes['odometer_km']:,} km is lower than this car's last known "
-                    f"reading of {vehicle.odometer_km:,} km. Odometers only go forward."
+                "odometer_km": gettext(
+                    "The odometer reading of %(new)s km is lower than this car's last known reading of %(last)s km."
+                    " Odometers only go forward."
                 )
+                % {
+                    "new": number_format(changes["odometer_km"], force_grouping=True),
+                    "last": number_format(vehicle.odometer_km, force_grouping=True),
+                }
             }
         )
     for name, value in changes.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import (
     PermissionDenied,
@@ -19,11 +19,16 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
+
+if TYPE_CHECKING:
+    # A message may be a lazy translation: DRF's and Django's JSON encoders render it in the request's language.
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ class DomainError(Exception):
     status_code: int = status.HTTP_400_BAD_REQUEST
     code: str = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code:
@@ -67,7 +72,7 @@ class StorageQuotaExceededError(DomainError):
 
 # How long a client should wait before retrying while the database is unreachable.
 RETRY_AFTER_OUTAGE_SECONDS = 30
-DATABASE_DOWN = "The service is briefly unavailable. Please try again shortly."
+DATABASE_DOWN = _("The service is briefly unavailable. Please try again shortly.")
 
 
 class TooManyAttemptsError(DomainError):
@@ -76,12 +81,12 @@ class TooManyAttemptsError(DomainError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     code = "locked_out"
 
-    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise, *, retry_after: float, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = max(1, math.ceil(retry_after))
 
 
-def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(code: str, message: StrOrPromise, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
@@ -119,14 +124,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if response is None:
         logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
         return Response(
-            error_body("server_error", "Something went wrong on our side. Please try again later."),
+            error_body("server_error", _("Something went wrong on our side. Please try again later.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
 
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         first = _first_message(detail)
-        response.data = error_body("validation_error", first or "Invalid input.", detail)
+        response.data = error_body("validation_error", first or _("Invalid input."), detail)
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         if isinstance(codes, str):
@@ -143,13 +148,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 def _hostile_request_response(exc: Exception) -> Response | None:
     """Django's own guards on request size raise SuspiciousOperation subclasses; each is the client's fault."""
     if isinstance(exc, RequestDataTooBig):
-        message = "The request body is too large."
+        message = _("The request body is too large.")
         return Response(error_body("request_too_large", message), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, TooManyFieldsSent):
-        message = "The request has too many form fields."
+        message = _("The request has too many form fields.")
         return Response(error_body("too_many_fields", message), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, TooManyFilesSent):
-        message = "The request has too many files."
+        message = _("The request has too many files.")
         return Response(error_body("too_many_files", message), status=status.HTTP_400_BAD_REQUEST)
     return None
 
@@ -178,7 +183,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: JSON for the API, the normal page elsewhere."""
     if _wants_json(request):
-        body = error_body("not_found", "Not found.")
+        body = error_body("not_found", _("Not found."))
         return JsonResponse(body, status=HTTPStatus.NOT_FOUND)
     return page_not_found(request, exception)
 
@@ -186,6 +191,6 @@ def not_found_view(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error_view(request: HttpRequest) -> HttpResponse:
     """handler500: never leaks a traceback, on the API or off it."""
     if _wants_json(request):
-        body = error_body("server_error", "Something went wrong on our side. Please try again later.")
+        body = error_body("server_error", _("Something went wrong on our side. Please try again later."))
         return JsonResponse(body, status=HTTPStatus.INTERNAL_SERVER_ERROR)
     return server_error(request)

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AppSettingQuerySet(models.QuerySet["AppSetting"]):
@@ -77,13 +78,13 @@ class AppSetting(models.Model):
             try:
                 json.dumps(value)
             except (TypeError, ValueError) as exc:
-                raise ValidationError({"value": "Must be valid JSON."}) from exc
+                raise ValidationError({"value": _("Must be valid JSON.")}) from exc
             return
         types = expected.get(self.data_type)
         # bool is a subclass of int, so an integer setting must refuse true/false explicitly.
         is_bool_as_int = self.data_type == self.DataType.INTEGER and isinstance(value, bool)
         if types and (not isinstance(value, types) or is_bool_as_int):
-            raise ValidationError({"value": f"Must be a {self.get_data_type_display().lower()}."})
+            raise ValidationError({"value": _("Must be a %(type)s.") % {"type": self.get_data_type_display().lower()}})
 
 
 class AuditAction(models.TextChoices):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 # No API body nests deeper than a few levels (preferences are the deepest, at a handful); 32 leaves
 # clients room while keeping serializers and audit code far from Python's recursion limit.
 MAX_JSON_DEPTH = 32
-TOO_DEEP = f"JSON may nest at most {MAX_JSON_DEPTH} levels deep."
+TOO_DEEP = _("JSON may nest at most %(depth)s levels deep.")
 
 
 def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -38,7 +39,7 @@ class JSONParser(parsers.JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
-            raise ParseError(TOO_DEEP) from exc
+            raise ParseError(TOO_DEEP % {"depth": MAX_JSON_DEPTH}) from exc
         if json_depth_exceeds(data):
-            raise ParseError(TOO_DEEP)
+            raise ParseError(TOO_DEEP % {"depth": MAX_JSON_DEPTH})
         return data

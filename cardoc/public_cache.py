@@ -51,9 +51,9 @@ def content_changed(sender: type, **kwargs: Any) -> None:
     content_version_bump(scope=ContentScope.CATALOG)
 
 
-def _page_key(request: HttpRequest, scope: str) -> str:
+def _page_key(request: HttpRequest, scope: str, version: int) -> str:
     path = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    return f"{scope}:{content_version(scope)}:{translation.get_language()}:{path}"
+    return f"{scope}:{version}:{translation.get_language()}:{path}"
 
 
 def _matches(request: HttpRequest, etag: str) -> bool:
@@ -92,7 +92,8 @@ class PublicCachedReadMixin:
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self._key: str | None = None
         if request.method in ("GET", "HEAD") and self.action_map.get("get") in self.cached_actions:
-            self._key = _page_key(request, self.content_scope)
+            self._version = content_version(self.content_scope)
+            self._key = _page_key(request, self.content_scope, self._version)
             if "HTTP_AUTHORIZATION" not in request.META:
                 page = caches[PAGE_CACHE].get(self._key)
                 if page is not None:
@@ -108,6 +109,9 @@ class PublicCachedReadMixin:
         if self._key is None:  # not a cached action
             return render()
         cache = caches[PAGE_CACHE]
+        # Keyed again now that DRF has authenticated the caller: a signed-in driver's profile may have chosen a
+        # language other than the one Accept-Language negotiated before dispatch (accounts.language).
+        self._key = _page_key(request, self.content_scope, self._version)
         page = cache.get(self._key)
         if page is None:
             response = render()

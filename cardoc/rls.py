@@ -95,8 +95,9 @@ def begin_request(user: Any) -> dict[str, str]:
 
 
 # What the second defence costs a request on PostgreSQL, at most, in queries: scoping it (reading the previous
-# values in the same statement), naming the caller (the calendar feed: its token, then its owner), and
-# restoring. Constant, whatever the response holds.
+# values in the same statement), naming the caller (the calendar feed: its token, then its owner; an API
+# caller: then their profile's language, which the authentication's join could not see), and restoring.
+# Constant, whatever the response holds.
 QUERIES_PER_REQUEST = 4
 
 

@@ -133,18 +133,22 @@ def upsert_by_key(
     rows: Iterable[Mapping[str, Any]],
     fields: tuple[str, ...],
     scope: Mapping[str, Any] | None = None,
+    kind: str | None = None,
 ) -> tuple[dict[Any, ModelT], UpsertCounts]:
     """Create or update one ``model`` row per entry of ``rows``, matched on ``key``, within ``scope``.
 
     A row edited since it was seeded keeps its values (counted as kept). ``scope`` both narrows which
     stored rows may be matched and is written onto new rows (the demo directory only ever matches and
-    creates rows with ``is_demo=True``). Returns the rows by key, kept ones included.
+    creates rows with ``is_demo=True``). ``kind`` names the ledger (default: the model's label), so that a
+    second set of fields of the same rows (their French texts) keeps digests of its own. Stored fields that
+    are all empty have nothing to protect and take the file's values. Returns the rows by key, kept ones
+    included.
     """
     rows = list(rows)
     scope = dict(scope or {})
     keys = [row[key] for row in rows]
     stored = {getattr(obj, key): obj for obj in model._default_manager.filter(**scope, **{f"{key}__in": keys})}
-    ledger = SeedLedger(model._meta.label_lower, keys=keys)
+    ledger = SeedLedger(kind or model._meta.label_lower, keys=keys)
     meta_fields = {name: cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in fields}
     counts = UpsertCounts()
     result: dict[Any, ModelT] = {}
@@ -160,7 +164,8 @@ def upsert_by_key(
             counts.created += 1
         else:
             current = {name: canonical(field, getattr(obj, name)) for name, field in meta_fields.items()}
-            decision = ledger.decide(row[key], current=current, wanted=wanted_text)
+            empty = all(value in (None, "", [], {}) for value in current.values())
+            decision = ledger.decide(row[key], current=current, wanted=wanted_text, missing=empty)
             if decision is Decision.WRITE:
                 changed = [name for name in fields if current[name] != wanted_text[name]]
                 for name in changed:

@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from cardoc.text import control_character_error
 
-UNKNOWN_FIELD = "Unknown field."
-READ_ONLY_FIELD = "This field is read-only."
+UNKNOWN_FIELD = _("Unknown field.")
+READ_ONLY_FIELD = _("This field is read-only.")
 
 
 class StrictFieldsMixin:

@@ -36,6 +36,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Before the admin, as django-modeltranslation asks: it patches the catalog models' translated fields.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -207,6 +209,12 @@ TIME_ZONE = "UTC"
 DIRECTORY_TIME_ZONE = env.str("DIRECTORY_TIME_ZONE", default="Africa/Douala")
 USE_I18N = True
 USE_TZ = True
+# Our own catalogue (API messages, errors, hints); Django, DRF and simplejwt ship French of their own.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Catalog content in both languages (catalog/translation.py, tutorials/translation.py): a field with no French
+# falls back to the English text, never to an empty string.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 
 # --- Files ----------------------------------------------------------------------------------------
 STATIC_URL = "/static/"

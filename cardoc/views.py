@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.static import serve
@@ -45,7 +46,7 @@ def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
             match = None
         if match is not None and match.url_name != "api-not-found":
             return HttpResponsePermanentRedirect(f"{request.path}/")
-    body = error_body("not_found", "No API endpoint at this address. The reference is at /api/docs/.")
+    body = error_body("not_found", _("No API endpoint at this address. The reference is at /api/docs/."))
     return JsonResponse(body, status=HTTPStatus.NOT_FOUND)
 
 

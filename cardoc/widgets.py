@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 LOOSE_TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
@@ -76,7 +77,7 @@ class TextListField(forms.Field):
         if value in (None, ""):
             return []
         if not isinstance(value, list | tuple):
-            raise ValidationError("Give a list of texts.", code="invalid")
+            raise ValidationError(_("Give a list of texts."), code="invalid")
         items = []
         for raw in value:
             text = " ".join(str(raw).split())
@@ -88,11 +89,13 @@ class TextListField(forms.Field):
         if self.required and not value:
             raise ValidationError(self.error_messages["required"], code="required")
         if len(value) > self.max_items:
-            raise ValidationError(f"Give at most {self.max_items} items.", code="max_items")
+            raise ValidationError(_("Give at most %(count)s items.") % {"count": self.max_items}, code="max_items")
         too_long = [index + 1 for index, text in enumerate(value) if len(text) > self.max_length]
         if too_long:
             raise ValidationError(
-                f"Item {', '.join(map(str, too_long))}: at most {self.max_length} characters.", code="max_length"
+                _("Item %(items)s: at most %(count)s characters.")
+                % {"items": ", ".join(map(str, too_long)), "count": self.max_length},
+                code="max_length",
             )
 
     def has_changed(self, initial: Any, data: Any) -> bool:
@@ -122,7 +125,7 @@ class WeeklyHoursWidget(forms.Widget):
                 ]
                 for span in range(self.spans)
             ]
-            for day, _ in self.days
+            for day, _label in self.days
         }
 
     def value_omitted_from_data(self, data: Mapping[str, Any], files: Any, name: str) -> bool:
@@ -197,9 +200,9 @@ class WeeklyHoursField(forms.Field):
 
     def to_python(self, value: Any) -> dict[str, list[list[str]]]:
         if value in (None, ""):
-            return {day: [] for day, _ in self.days}
+            return {day: [] for day, _label in self.days}
         if not isinstance(value, dict):
-            raise ValidationError("Give opening hours per day.", code="invalid")
+            raise ValidationError(_("Give opening hours per day."), code="invalid")
         names = dict(self.days)
         errors = []
         week: dict[str, list[list[str]]] = {}
@@ -207,22 +210,25 @@ class WeeklyHoursField(forms.Field):
             spans = []
             for number, pair in enumerate(value.get(day) or [], start=1):
                 if not isinstance(pair, list | tuple) or len(pair) > 2:
-                    errors.append(f"{day_name}: each opening span is an opening and a closing time.")
+                    errors.append(_("%(day)s: each opening span is an opening and a closing time.") % {"day": day_name})
                     continue
                 opens, closes = (_normalize_time(str(t).strip()) for t in [*pair, "", ""][:2])
                 if not opens and not closes:
                     continue
                 if not opens or not closes:
-                    errors.append(f"{day_name}: give both times of opening span {number}, or neither.")
+                    errors.append(
+                        _("%(day)s: give both times of opening span %(number)s, or neither.")
+                        % {"day": day_name, "number": number}
+                    )
                     continue
                 if not (HHMM.match(opens) and HHMM.match(closes)):
-                    errors.append(f"{day_name}: times are 24-hour HH:MM, e.g. 08:00 or 18:30.")
+                    errors.append(_("%(day)s: times are 24-hour HH:MM, e.g. 08:00 or 18:30.") % {"day": day_name})
                     continue
                 spans.append([opens, closes])
             week[day] = spans
         unknown = set(value) - set(names)
         if unknown:
-            errors.append(f"Unknown day(s): {', '.join(sorted(unknown))}.")
+            errors.append(_("Unknown day(s): %(days)s.") % {"days": ", ".join(sorted(unknown))})
         if errors:
             raise ValidationError(errors, code="invalid")
         return week

@@ -74,7 +74,7 @@ class WarningLight(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = WarningLightQuerySet.as_manager()
+    objects = WarningLightQuerySet.as_manager()  # type: ignore[django-manager-missing]  # modeltranslation patches it
 
     class Meta:
         ordering = ["code"]
@@ -112,7 +112,7 @@ class EngineSound(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = EngineSoundQuerySet.as_manager()
+    objects = EngineSoundQuerySet.as_manager()  # type: ignore[django-manager-missing]  # modeltranslation patches it
 
     class Meta:
         ordering = ["code"]

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import translation
 
 from cardoc.seeding import Decision, SeedLedger, UpsertCounts, upsert_by_key
 from catalog.models import EngineSound, TroubleCode, WarningLight
@@ -17,6 +18,9 @@ from catalog.symbols import render_icon_png
 from catalog.trouble_codes import trouble_code_rows
 
 CATALOG_FILE = Path(__file__).resolve().parent / "seed" / "catalog.json"
+# The French texts, by code (and tutorials by slug), apart from the English file: translators edit one file.
+FRENCH_FILE = Path(__file__).resolve().parent / "seed" / "catalog.fr.json"
+FRENCH_FIELDS = ("name_fr", "description_fr", "common_causes_fr", "repair_suggestions_fr")
 
 LIGHT_FIELDS = ("name", "manufacturer", "description", "severity", "colour", "common_causes", "repair_suggestions")
 SOUND_FIELDS = (
@@ -31,6 +35,7 @@ SOUND_FIELDS = (
 )
 TROUBLE_CODE_FIELDS = ("system", "meaning", "description", "severity", "common_causes", "repair_suggestions")
 ICON_DIR = "catalog/icons"
+TRANSLATED = ("name", "description", "common_causes", "repair_suggestions")
 
 
 def read_seed(path: Path) -> dict[str, Any]:
@@ -52,12 +57,30 @@ def catalog_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
     rows staff added or edited since they were seeded are left alone. ``demo`` adds nothing here.
     """
     catalog = read_catalog_file()
-    return {
-        "warning lights": warning_lights_upsert(rows=catalog["warning_lights"]),
-        "engine sounds": engine_sounds_upsert(rows=catalog["engine_sounds"]),
-        "light icons": warning_light_icons_sync(codes=[row["code"] for row in catalog["warning_lights"]]),
-        "trouble codes": trouble_codes_upsert(rows=trouble_code_rows()),
-    }
+    french = read_french_file()
+    # English active, so ``name`` and the rest write the English columns and the original ones that search
+    # indexes (catalog.translation), whatever language the caller runs in.
+    with translation.override("en"):
+        return {
+            "warning lights": warning_lights_upsert(rows=catalog["warning_lights"]),
+            "engine sounds": engine_sounds_upsert(rows=catalog["engine_sounds"]),
+            "warning lights (French)": _french_upsert(WarningLight, french["warning_lights"]),
+            "engine sounds (French)": _french_upsert(EngineSound, french["engine_sounds"]),
+            "light icons": warning_light_icons_sync(codes=[row["code"] for row in catalog["warning_lights"]]),
+            "trouble codes": trouble_codes_upsert(rows=trouble_code_rows()),
+        }
+
+
+def read_french_file() -> dict[str, Any]:
+    """``catalog/seed/catalog.fr.json``: the French of every light, sound and tutorial, keyed by code or slug."""
+    return read_seed(FRENCH_FILE)
+
+
+def _french_upsert(model: type[WarningLight] | type[EngineSound], texts: Mapping[str, Any]) -> UpsertCounts:
+    # Their own ledger: a translator's edit in the admin is kept, and the English digests stay as they were.
+    rows = [{"code": code, **{f"{name}_fr": text[name] for name in TRANSLATED}} for code, text in texts.items()]
+    _, counts = upsert_by_key(model, key="code", rows=rows, fields=FRENCH_FIELDS, kind=f"{model._meta.label_lower}:fr")
+    return counts
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, Vehicle
 from catalog.models import EngineSound, TroubleCode, WarningLight
@@ -21,23 +22,55 @@ def private_storage() -> Storage:
 
 
 class DiagnosticType(models.TextChoices):
-    DASHBOARD_SCAN = "dashboard_scan", "Dashboard scan"
-    ENGINE_SOUND = "engine_sound", "Engine sound"
-    COMBINED = "combined", "Combined"
-    TROUBLE_CODES = "trouble_codes", "Trouble codes"
+    DASHBOARD_SCAN = "dashboard_scan", _("Dashboard scan")
+    ENGINE_SOUND = "engine_sound", _("Engine sound")
+    COMBINED = "combined", _("Combined")
+    TROUBLE_CODES = "trouble_codes", _("Trouble codes")
 
 
 class DiagnosticStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
 
 
 class Urgency(models.TextChoices):
-    IMMEDIATE = "immediate", "Immediate"
-    SOON = "soon", "Soon"
-    MONITORING = "monitoring", "Monitoring"
+    IMMEDIATE = "immediate", _("Immediate")
+    SOON = "soon", _("Soon")
+    MONITORING = "monitoring", _("Monitoring")
+
+
+class QualityHint(models.TextChoices):
+    """Why a photo or recording showed nothing, measured by ``mlops.ml.quality``; the label says why."""
+
+    TOO_SMALL = "too_small", _("The photo is too small to read the symbols.")
+    TOO_DARK = "too_dark", _("The photo is too dark: no lit symbol can be seen.")
+    NO_PANEL = "no_panel", _("No instrument panel is in view.")
+    OVEREXPOSED = "overexposed", _("The photo is overexposed: the bright areas are washed out.")
+    BLURRED = "blurred", _("The photo is blurred: the symbols' outlines cannot be made out.")
+    TOO_SHORT = "too_short", _("The recording is too short to judge the engine.")
+    TOO_QUIET = "too_quiet", _("The recording is too quiet: the engine can hardly be heard.")
+    CLIPPED = "clipped", _("The recording is distorted: the sound was too loud for the microphone.")
+    WIND = "wind", _("The recording is mostly wind noise.")
+    SPEECH = "speech", _("The recording is mostly people talking.")
+
+
+# One concrete instruction per hint: what to do differently on the next try.
+RETAKE_INSTRUCTIONS = {
+    QualityHint.TOO_SMALL: _("Take the photo with the phone's main camera, 30 to 50 cm from the dashboard."),
+    QualityHint.TOO_DARK: _("Switch the ignition on so the warning lights are lit, then take the photo again."),
+    QualityHint.NO_PANEL: _(
+        "Point the camera at the instrument cluster behind the steering wheel, with the lights on."
+    ),
+    QualityHint.OVEREXPOSED: _("Shade the dashboard from direct sunlight or turn off the flash, then retake it."),
+    QualityHint.BLURRED: _("Hold the phone still with both hands and tap the screen to focus on the lights."),
+    QualityHint.TOO_SHORT: _("Record for at least 5 seconds with the engine running."),
+    QualityHint.TOO_QUIET: _("Open the bonnet and hold the phone about 30 cm from the engine while it runs."),
+    QualityHint.CLIPPED: _("Hold the phone a little further from the engine, about an arm's length."),
+    QualityHint.WIND: _("Record out of the wind, with the phone sheltered inside the engine bay."),
+    QualityHint.SPEECH: _("Ask everyone to stay quiet while you record the engine."),
+}
 
 
 class DiagnosticQuerySet(models.QuerySet["DiagnosticRecord"]):
@@ -164,11 +197,25 @@ class DiagnosticResult(models.Model):
     analysis = models.JSONField(default=dict, blank=True, help_text="Raw model output and timings.")
     overall_confidence = models.FloatField()
     urgency = models.CharField(max_length=16, choices=Urgency)
+    image_hint = models.CharField(
+        max_length=16, choices=QualityHint, blank=True, help_text="Why the photo showed no light (measured)."
+    )
+    audio_hint = models.CharField(
+        max_length=16, choices=QualityHint, blank=True, help_text="Why the recording showed no sound (measured)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["urgency"], name="diagnosticresult_urgency_idx")]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(image_hint="") | models.Q(image_hint__in=QualityHint.values),
+                name="diagnosticresult_image_hint_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(audio_hint="") | models.Q(audio_hint__in=QualityHint.values),
+                name="diagnosticresult_audio_hint_valid",
+            ),
             models.CheckConstraint(
                 condition=models.Q(overall_confidence__gte=0, overall_confidence__lte=1),
                 name="diagnostic_confidence_0_1",

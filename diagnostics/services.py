@@ -26,6 +26,7 @@ from django.db.models import F, Q, Sum
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User, Vehicle
 from accounts.services import storage_quota_check
@@ -82,7 +83,7 @@ def _checked_image(file: UploadedFile) -> MediaKind:
         )
     kind = sniff_file(_binary(file))
     if kind is None or not kind.is_image:
-        raise ValidationError({"image": "The photo must be a JPEG, PNG or WebP image."})
+        raise ValidationError({"image": _("The photo must be a JPEG, PNG or WebP image.")})
     # The header alone tells the size, so a decompression bomb is refused before anything decodes it.
     over = media.exceeded_pixel_limit(_binary(file))
     if over is not None:
@@ -91,7 +92,7 @@ def _checked_image(file: UploadedFile) -> MediaKind:
     try:
         inference.probe_image(_binary(file))
     except MediaError as exc:
-        raise ValidationError({"image": "The photo is damaged or is not a JPEG, PNG or WebP image."}) from exc
+        raise ValidationError({"image": _("The photo is damaged or is not a JPEG, PNG or WebP image.")}) from exc
     finally:
         file.seek(0)
     return kind
@@ -105,7 +106,7 @@ def _checked_audio(file: UploadedFile) -> MediaKind:
         )
     kind = sniff_file(_binary(file))
     if kind is None or not kind.is_audio:
-        raise ValidationError({"audio": "The recording must be a WAV, MP3, M4A, AAC, OGG or FLAC file."})
+        raise ValidationError({"audio": _("The recording must be a WAV, MP3, M4A, AAC, OGG or FLAC file.")})
     try:
         inference.probe_audio(_binary(file))
     except MediaError as exc:
@@ -123,13 +124,13 @@ def _checked_uploads(
     label = DiagnosticType(diagnostic_type).label.lower()
     errors: dict[str, str] = {}
     if diagnostic_type in NEEDS_IMAGE and image is None:
-        errors["image"] = f"A {label} needs a photo of the dashboard."
+        errors["image"] = _("A %(type)s needs a photo of the dashboard.") % {"type": label}
     if diagnostic_type not in NEEDS_IMAGE and image is not None:
-        errors["image"] = f"A {label} takes no photo."
+        errors["image"] = _("A %(type)s takes no photo.") % {"type": label}
     if diagnostic_type in NEEDS_AUDIO and audio is None:
-        errors["audio"] = f"A {label} needs a recording of the engine."
+        errors["audio"] = _("A %(type)s needs a recording of the engine.") % {"type": label}
     if diagnostic_type not in NEEDS_AUDIO and audio is not None:
-        errors["audio"] = f"A {label} takes no recording."
+        errors["audio"] = _("A %(type)s takes no recording.") % {"type": label}
     if errors:
         raise ValidationError(errors)
     uploads: dict[str, tuple[UploadedFile, MediaKind]] = {}
@@ -233,7 +234,7 @@ def diagnostic_create(
             _check_same_upload(existing, diagnostic_type=diagnostic_type, vehicle=vehicle, captured_at=captured_at)
             return existing, False
     if vehicle is not None and vehicle.user_id != user.pk:
-        raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+        raise ValidationError({"vehicle": _("Choose one of your own vehicles.")})
     now = timezone.now()
     captured_at = _checked_capture_time(captured_at, now=now)
     if (latitude is None) != (longitude is None):
@@ -312,7 +313,9 @@ def diagnostic_reanalyze(
         finished_at=None,
     )
     if not requeued:
-        raise ConflictError("This diagnostic is already being analysed; wait until it ends.", code="analysis_running")
+        raise ConflictError(
+            _("This diagnostic is already being analysed; wait until it ends."), code="analysis_running"
+        )
     record_change_of(DiagnosticRecord, record.pk)  # an UPDATE sends no signal: tell the phones
     audit_record(
         action=AuditAction.DIAGNOSTIC,
@@ -357,6 +360,8 @@ class _Outcome:
     sounds: list[_Finding] = field(default_factory=list)
     model_ids: list[UUID] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)
+    image_hint: str = ""  # what the measurements say of the media, shown only when it found nothing
+    audio_hint: str = ""
 
 
 def _served_by(model: inference.ServedBy) -> dict[str, str]:
@@ -402,9 +407,11 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
             _Finding(code=d.code, confidence=_clamp01(d.confidence), model_id=dashboard.model.id, box=_box(d.box))
             for d in dashboard.detections
         ]
+        outcome.image_hint = dashboard.quality.hint or ""
         outcome.analysis["dashboard"] = {
             "model": _served_by(dashboard.model),
             "elapsed_ms": round(dashboard.elapsed_ms, 1),
+            "quality": dashboard.quality.as_dict(),
             "detections": [
                 {"code": d.code, "confidence": round(d.confidence, 4), "box": list(_box(d.box))}
                 for d in dashboard.detections
@@ -428,9 +435,11 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
                 )
                 for candidate in named
             ]
+        outcome.audio_hint = engine.quality.hint or ""
         outcome.analysis["engine_sound"] = {
             "model": _served_by(engine.model),
             "elapsed_ms": round(engine.elapsed_ms, 1),
+            "quality": engine.quality.as_dict(),
             "duration_s": round(engine.duration_s, 3),
             "verdict": {
                 "code": verdict.code,
@@ -491,8 +500,14 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
             "attempt": attempt,
         }
         DiagnosticResult.objects.filter(record=locked).delete()
+        # A hint explains an empty result: a medium whose findings reached the catalog needs none.
         result = DiagnosticResult.objects.create(
-            record=locked, analysis=analysis, overall_confidence=overall, urgency=urgency
+            record=locked,
+            analysis=analysis,
+            overall_confidence=overall,
+            urgency=urgency,
+            image_hint="" if any(light for _, light, _ in linked) else outcome.image_hint,
+            audio_hint="" if any(sound for _, _, sound in linked) else outcome.audio_hint,
         )
         Detection.objects.bulk_create(
             Detection(

@@ -23,15 +23,18 @@ from mlops.ml.dashboard import DashboardRecognizer, LightDetection, open_photo, 
 from mlops.ml.engine import Candidate, EngineSoundClassifier, SoundVerdict, SoundWindow, load_audio
 from mlops.ml.engine import probe_audio as probe_recording
 from mlops.ml.errors import MediaError
+from mlops.ml.quality import AudioQuality, ImageQuality, audio_quality, image_quality
 from mlops.models import MLModel, ModelType
 from mlops.routing import ModelUnavailableError, choose_model
 from mlops.services import prediction_record
 
 __all__ = [
+    "AudioQuality",
     "Candidate",
     "DashboardAnalysis",
     "EngineAnalysis",
     "ImageProbe",
+    "ImageQuality",
     "LightDetection",
     "MediaError",
     "ModelUnavailableError",
@@ -71,6 +74,7 @@ class DashboardAnalysis:
     detections: tuple[LightDetection, ...]
     model: ServedBy
     elapsed_ms: float
+    quality: ImageQuality
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,7 @@ class EngineAnalysis:
     model: ServedBy
     elapsed_ms: float
     duration_s: float
+    quality: AudioQuality
 
 
 _LOADERS = {
@@ -139,7 +144,8 @@ def analyze_dashboard(data: Media, *, routing_key: str | None = None) -> Dashboa
     assert isinstance(recognizer, DashboardRecognizer)  # noqa: S101 - narrows the loader's type
     started = time.perf_counter()
     # Decoded at reduced size (a 40 MP photo would cost hundreds of MB); boxes still come in its own pixels.
-    detections = tuple(recognizer.detect(open_photo(data)))
+    photo = open_photo(data)
+    detections = tuple(recognizer.detect(photo))
     elapsed_ms = (time.perf_counter() - started) * 1000
     top = max(detections, key=lambda d: d.confidence, default=None)
     prediction_record(
@@ -149,7 +155,9 @@ def analyze_dashboard(data: Media, *, routing_key: str | None = None) -> Dashboa
         is_unknown=top is None,
         latency_ms=elapsed_ms,
     )
-    return DashboardAnalysis(detections=detections, model=_served_by(model), elapsed_ms=elapsed_ms)
+    # Measured on the copy already decoded, after the timing: it explains an empty result, it is not inference.
+    quality = image_quality(photo.image, original_size=photo.original_size)
+    return DashboardAnalysis(detections=detections, model=_served_by(model), elapsed_ms=elapsed_ms, quality=quality)
 
 
 def analyze_engine_sound(data: Media, *, routing_key: str | None = None) -> EngineAnalysis:
@@ -172,4 +180,5 @@ def analyze_engine_sound(data: Media, *, routing_key: str | None = None) -> Engi
         model=_served_by(model),
         elapsed_ms=elapsed_ms,
         duration_s=waveform.shape[-1] / sample_rate,
+        quality=audio_quality(waveform.reshape(-1).numpy(), sample_rate),
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from catalog.admin import EngineSoundAdmin, WarningLightAdmin
+from catalog.admin import EngineSoundAdmin, EnglishOriginalAdmin, WarningLightAdmin
 from catalog.models import EngineSound, WarningLight
 from tutorials.models import Tutorial, TutorialEngineSound, TutorialWarningLight
 
@@ -20,7 +20,7 @@ class TutorialEngineSoundInline(admin.TabularInline):
 
 
 @admin.register(Tutorial)
-class TutorialAdmin(admin.ModelAdmin):
+class TutorialAdmin(EnglishOriginalAdmin):
     list_display = ["title", "difficulty", "duration_seconds", "view_count", "updated_at"]
     list_filter = ["difficulty", "warning_lights__severity"]
     search_fields = ["title", "description", "slug"]

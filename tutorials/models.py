@@ -5,6 +5,7 @@ from urllib.parse import urlparse
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import EngineSound, WarningLight
 
@@ -14,7 +15,7 @@ YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "y
 def validate_youtube_url(value: str) -> None:
     parsed = urlparse(value)
     if parsed.scheme != "https" or parsed.hostname not in YOUTUBE_HOSTS:
-        raise ValidationError("Enter an https YouTube address (youtube.com or youtu.be).")
+        raise ValidationError(_("Enter an https YouTube address (youtube.com or youtu.be)."))
 
 
 class Difficulty(models.TextChoices):
@@ -23,7 +24,7 @@ class Difficulty(models.TextChoices):
     ADVANCED = "advanced", "Advanced"
 
 
-class Tutorial(models.Model):
+class Tutorial(models.Model):  # type: ignore[django-manager-missing]  # modeltranslation patches its manager
     """One how-to video that explains a warning light or an engine sound, curated by staff."""
 
     Difficulty = Difficulty

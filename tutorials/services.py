@@ -9,10 +9,11 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
+from django.utils import translation
 
 from cardoc.seeding import Decision, SeedLedger, UpsertCounts, upsert_by_key
 from catalog.models import EngineSound, WarningLight
-from catalog.services import read_catalog_file
+from catalog.services import read_catalog_file, read_french_file
 from tutorials.models import Tutorial, TutorialEngineSound, TutorialWarningLight
 
 TUTORIAL_FIELDS = ("title", "description", "youtube_url", "duration_seconds", "difficulty")
@@ -35,7 +36,17 @@ def tutorial_record_view(*, tutorial: Tutorial) -> Tutorial:
 @transaction.atomic
 def tutorials_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
     """Seed the curated tutorials of ``catalog/seed/catalog.json`` (a ``cardoc.hooks.content_seeders`` receiver)."""
-    return {"tutorials": tutorials_upsert(rows=read_catalog_file()["tutorials"])}
+    # English active, so ``title`` and ``description`` write the English columns (tutorials.translation).
+    with translation.override("en"):
+        counts = tutorials_upsert(rows=read_catalog_file()["tutorials"])
+        french = [
+            {"slug": slug, "title_fr": text["title"], "description_fr": text["description"]}
+            for slug, text in read_french_file()["tutorials"].items()
+        ]
+        _, french_counts = upsert_by_key(
+            Tutorial, key="slug", rows=french, fields=("title_fr", "description_fr"), kind="tutorials.tutorial:fr"
+        )
+    return {"tutorials": counts, "tutorials (French)": french_counts}
 
 
 @transaction.atomic

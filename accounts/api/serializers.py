@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -119,9 +120,11 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def validate_preferences(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise serializers.ValidationError("Preferences must be a JSON object.")
+            raise serializers.ValidationError(_("Preferences must be a JSON object."))
         if len(json.dumps(value)) > PREFERENCES_MAX_BYTES:
-            raise serializers.ValidationError(f"Preferences may take at most {PREFERENCES_MAX_BYTES} bytes.")
+            raise serializers.ValidationError(
+                _("Preferences may take at most %(limit)s bytes.") % {"limit": PREFERENCES_MAX_BYTES}
+            )
         return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -313,7 +314,7 @@ class VehicleViewSet(SyncedViewSetMixin, viewsets.ModelViewSet):
         vehicle_delete(vehicle=instance)
 
 
-RESET_ANSWER = "If an account has this address, a link to reset its password is on its way."
+RESET_ANSWER = _("If an account has this address, a link to reset its password is on its way.")
 
 
 @extend_schema(tags=["auth"])
@@ -385,5 +386,5 @@ class EmailVerificationResendView(APIView):
     )
     def post(self, request: Request) -> Response:
         sent = email_verification_resend(user=request.user)
-        detail = "A new link is on its way." if sent else "This address is verified already."
+        detail = _("A new link is on its way.") if sent else _("This address is verified already.")
         return Response({"detail": detail}, status=HTTPStatus.ACCEPTED)

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,12 +14,14 @@ from accounts.models import Vehicle
 from cardoc.serializers import StrictFieldsMixin
 from catalog.models import TROUBLE_CODE_PATTERN, TROUBLE_CODE_SHAPE, EngineSound, TroubleCode, WarningLight
 from diagnostics.models import (
+    RETAKE_INSTRUCTIONS,
     Detection,
     DiagnosticFeedback,
     DiagnosticRecord,
     DiagnosticResult,
     DiagnosticType,
     FindingFeedback,
+    QualityHint,
     Verdict,
 )
 from diagnostics.repairs import Point
@@ -31,7 +34,7 @@ MAX_WAIT_SECONDS = 30
 MAX_DTC_CODES = 20
 
 
-EMPTY_CLIENT_REF = "client_ref is empty: send a UUID made on the phone, or leave the field out."
+EMPTY_CLIENT_REF = _("client_ref is empty: send a UUID made on the phone, or leave the field out.")
 
 
 class TroubleCodeField(serializers.RegexField):
@@ -355,6 +358,29 @@ class SoundAnalysisSerializer(serializers.Serializer):
     timeline = SoundWindowSerializer(many=True, help_text="Every 1 s window (0.5 s apart), in order.")
 
 
+class QualityHintSerializer(serializers.Serializer):
+    """Why a photo or recording showed nothing, and what to do differently, in the driver's language."""
+
+    media = serializers.ChoiceField(choices=["image", "audio"])
+    code = serializers.ChoiceField(choices=QualityHint.choices)
+    message = serializers.CharField(help_text="Why nothing was found, from measurements of the media.")
+    retake = serializers.CharField(help_text="One concrete instruction for the next photo or recording.")
+
+
+def quality_hints(result: DiagnosticResult) -> list[dict[str, str]]:
+    hints = [("image", result.image_hint), ("audio", result.audio_hint)]
+    return [
+        {
+            "media": media,
+            "code": code,
+            "message": str(QualityHint(code).label),
+            "retake": str(RETAKE_INSTRUCTIONS[QualityHint(code)]),
+        }
+        for media, code in hints
+        if code
+    ]
+
+
 class ResultSerializer(serializers.ModelSerializer):
     """A diagnostic's full result: how sure, how urgent, each finding and the models that ran."""
 
@@ -362,10 +388,11 @@ class ResultSerializer(serializers.ModelSerializer):
     detections = DetectionSerializer(many=True, read_only=True)
     sound = serializers.SerializerMethodField()
     near = serializers.SerializerMethodField()
+    hints = serializers.SerializerMethodField()
 
     class Meta:
         model = DiagnosticResult
-        fields = ["overall_confidence", "urgency", "created_at", "models", "detections", "sound", "near"]
+        fields = ["overall_confidence", "urgency", "created_at", "models", "detections", "sound", "near", "hints"]
 
     @extend_schema_field(PointSerializer(allow_null=True))
     def get_near(self, result: DiagnosticResult) -> dict[str, Any] | None:
@@ -374,6 +401,11 @@ class ResultSerializer(serializers.ModelSerializer):
         if point is None:
             return None
         return {"latitude": point.latitude, "longitude": point.longitude, "source": point.source}
+
+    @extend_schema_field(QualityHintSerializer(many=True))
+    def get_hints(self, result: DiagnosticResult) -> list[dict[str, str]]:
+        """Empty when the models found something; else why not, per medium, from measurements."""
+        return quality_hints(result)
 
     @extend_schema_field(SoundAnalysisSerializer(allow_null=True))
     def get_sound(self, result: DiagnosticResult) -> dict[str, Any] | None:

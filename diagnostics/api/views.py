@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -229,7 +230,7 @@ class DiagnosticViewSet(
         wait = _wait_seconds(request)
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD_BYTES:
             # Checked before DRF parses the body, so an oversized upload never reaches the disk.
-            raise UploadTooLargeError("The upload is too large: at most a 15 MB photo and a 20 MB recording.")
+            raise UploadTooLargeError(_("The upload is too large: at most a 15 MB photo and a 20 MB recording."))
         serializer = DiagnosticCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         record, created = diagnostic_create(user=request.user, request=request, **serializer.validated_data)
@@ -275,8 +276,8 @@ class DiagnosticViewSet(
         result = getattr(record, "result", None)
         if result is None:
             if record.status == DiagnosticStatus.FAILED:
-                raise ConflictError(record.error_message or "The analysis failed.", code="analysis_failed")
-            raise ConflictError("The analysis has not finished yet.", code="analysis_pending")
+                raise ConflictError(record.error_message or _("The analysis failed."), code="analysis_failed")
+            raise ConflictError(_("The analysis has not finished yet."), code="analysis_pending")
         return Response(ResultSerializer(result, context=self._result_context(record, point)).data)
 
     @extend_schema(
@@ -353,11 +354,13 @@ class DiagnosticViewSet(
         record = self.get_object()
         field_file = getattr(record, kind)
         if not field_file:
-            raise NotFound(f"This diagnostic has no {'photo' if kind == 'image' else 'recording'}.")
+            raise NotFound(
+                _("This diagnostic has no photo.") if kind == "image" else _("This diagnostic has no recording.")
+            )
         try:
             handle = field_file.storage.open(field_file.name, "rb")
         except FileNotFoundError as exc:
-            raise NotFound("This file is no longer available.") from exc
+            raise NotFound(_("This file is no longer available.")) from exc
         sniffed = sniff_file(handle)
         content_type = sniffed.content_type if sniffed else "application/octet-stream"
         extension = sniffed.extension if sniffed else "bin"

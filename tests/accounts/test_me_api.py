@@ -58,7 +58,7 @@ def test_me_shows_the_user_with_their_profile(driver: User, client_for: Callable
         "phone": "",
         "preferences": {},
         "units": "metric",
-        "locale": "en",
+        "locale": "",
         "timezone": "UTC",
         "reminder_lead_days": 3,
         "currency": "XAF",

@@ -108,7 +108,7 @@ def test_an_admin_edit_shows_on_the_next_request(
     light = WarningLight.objects.get(code="abs")
     change_url = f"/admin/catalog/warninglight/{light.pk}/change/"
     fields = form_data(client.get(change_url).content.decode(), "warninglight_form")
-    fields["name"] = "Anti-lock braking system"
+    fields["name_en"] = "Anti-lock braking system"
     saved = client.post(change_url, fields)
     assert saved.status_code == HTTPStatus.FOUND, saved.content.decode()[:2000]
     assert WarningLight.objects.get(code="abs").name == "Anti-lock braking system"

@@ -28,8 +28,8 @@ def light(db: None) -> WarningLight:
         severity="critical",
         colour="red",
         description="Oil pressure is low.",
-        common_causes=CAUSES,
-        repair_suggestions=REPAIRS,
+        common_causes_en=CAUSES,  # the English column the admin edits (catalog.translation)
+        repair_suggestions_en=REPAIRS,
     )
 
 
@@ -44,17 +44,17 @@ def test_each_cause_is_its_own_input_with_empty_ones_to_add_more(
     page = client.get(_url(light)).content.decode()
     data = form_data(page, "warninglight_form")
 
-    assert data["common_causes"] == [*CAUSES, "", ""]
-    assert data["repair_suggestions"] == [*REPAIRS, "", ""]
-    assert '<textarea name="common_causes"' not in page
-    assert '<label for="id_common_causes_0">' in page
+    assert data["common_causes_en"] == [*CAUSES, "", ""]
+    assert data["repair_suggestions_en"] == [*REPAIRS, "", ""]
+    assert '<textarea name="common_causes_en"' not in page
+    assert '<label for="id_common_causes_en_0">' in page
 
 
 def test_staff_add_reword_and_remove_lines(client: Client, staff: User, light: WarningLight) -> None:
     client.force_login(staff)
     data = form_data(client.get(_url(light)).content.decode(), "warninglight_form")
-    data["common_causes"] = ["Low oil level", "", "  A faulty   pressure switch ", "Low oil level"]
-    data["repair_suggestions"] = ["Top up the oil", "Have the pressure measured", "Change the oil", ""]
+    data["common_causes_en"] = ["Low oil level", "", "  A faulty   pressure switch ", "Low oil level"]
+    data["repair_suggestions_en"] = ["Top up the oil", "Have the pressure measured", "Change the oil", ""]
 
     response = client.post(_url(light), data)
 
@@ -67,7 +67,7 @@ def test_staff_add_reword_and_remove_lines(client: Client, staff: User, light: W
 def test_an_overlong_line_is_refused_and_nothing_is_saved(client: Client, staff: User, light: WarningLight) -> None:
     client.force_login(staff)
     data = form_data(client.get(_url(light)).content.decode(), "warninglight_form")
-    data["common_causes"] = ["Fine", "x" * 301]
+    data["common_causes_en"] = ["Fine", "x" * 301]
 
     response = client.post(_url(light), data)
 
@@ -92,8 +92,8 @@ def test_engine_sounds_get_the_same_editor(client: Client, staff: User) -> None:
     )
     client.force_login(staff)
     data = form_data(client.get(_url(sound)).content.decode(), "enginesound_form")
-    assert data["common_causes"] == ["Worn bearing", "", ""]
-    data["repair_suggestions"] = ["Replace the water pump", ""]
+    assert data["common_causes_en"] == ["Worn bearing", "", ""]
+    data["repair_suggestions_en"] = ["Replace the water pump", ""]
 
     assert client.post(_url(sound), data).status_code == HTTPStatus.FOUND
     sound.refresh_from_db()
