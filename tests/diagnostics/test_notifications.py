@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from catalog.models import WarningLight
 from diagnostics.models import DiagnosticRecord
 from diagnostics.tasks import analyze_diagnostic
 from maintenance.models import Notification
@@ -124,3 +125,25 @@ def test_the_message_is_written_in_the_profiles_language_french_for_cameroon(
     driver.profile.save()
 
     assert driver_language(driver) == language
+
+
+def test_a_french_profile_gets_the_completed_message_in_french_with_the_french_light_name(
+    driver: User,
+    client_for: Callable[[User], APIClient],
+    deployed_models: DeployedModels,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    driver.profile.locale = "fr-CM"
+    driver.profile.save()
+    french_name = "Pression d'huile"
+    WarningLight.objects.filter(code="oil_pressure").update(name_fr=french_name)
+    client = client_for(driver)
+    photo = upload("dashboard.jpg", dashboard_photo("oil_pressure", "high_beam"), "image/jpeg")
+    record = _diagnose(client, django_capture_on_commit_callbacks, "dashboard_scan", image=photo)
+
+    [message] = _inbox(client)
+
+    assert record.result.detections.filter(warning_light__code="oil_pressure").exists()
+    assert message["title"] == f"Votre diagnostic est prêt : {french_name}"
+    assert message["body"].startswith(f"Détecté : {french_name} (sûr à ")
+    assert message["body"].endswith("Immédiat : arrêtez-vous en sécurité et demandez de l’aide maintenant.")
