@@ -173,7 +173,10 @@ class EngineSoundClassifier:
         One finding per code. Once a fault holds a stretch of its own, ``normal_idle`` is dropped: a fault heard
         after healthy idle is the fault, and the healthy part is no finding.
         """
-        labels = [self._decide(p)[0] if float(w) > 0 else UNKNOWN for p, w in zip(probs, weights, strict=True)]
+        # The timeline's own labels (silent windows are "unknown" there); only windows that vote in the clip
+        # verdict can make a stretch.
+        timeline = [self._decide(p)[0] for p in probs]
+        labels = [code if float(w) > 0 else UNKNOWN for code, w in zip(timeline, weights, strict=True)]
         smoothed = list(labels)
         for i in range(1, len(labels) - 1):
             if labels[i - 1] == labels[i + 1] != labels[i]:
@@ -200,7 +203,7 @@ class EngineSoundClassifier:
             start = i
         stretches = set(found)
         for candidate in candidates:
-            named = [spans[i] for i, label in enumerate(labels) if label == candidate.code]
+            named = [spans[i] for i, label in enumerate(timeline) if label == candidate.code]
             # A close second code may lead in no single window: it was heard over the whole clip.
             lo, hi = (min(a for a, _ in named), max(b for _, b in named)) if named else (spans[0][0], spans[-1][1])
             add(candidate.code, candidate.confidence, lo, hi)
