@@ -276,9 +276,17 @@ class Detection(models.Model):
                 | models.Q(box_x0__lte=models.F("box_x1"), box_y0__lte=models.F("box_y1")),
                 name="detection_box_ordered",
             ),
+            # A span is both ends or neither. A comparison with NULL is NULL, which a CHECK lets through, so
+            # the ordering check alone let a half-open span in; the IS NOT NULLs make it false.
             models.CheckConstraint(
-                condition=models.Q(start_s__isnull=True) | models.Q(start_s__gte=0, start_s__lt=models.F("end_s")),
+                condition=models.Q(start_s__isnull=True, end_s__isnull=True)
+                | models.Q(start_s__isnull=False, end_s__isnull=False, start_s__gte=0, start_s__lt=models.F("end_s")),
                 name="detection_span_ordered",
+            ),
+            # Spans are for sounds, boxes for lights.
+            models.CheckConstraint(
+                condition=models.Q(start_s__isnull=True) | models.Q(engine_sound__isnull=False),
+                name="detection_span_only_for_sounds",
             ),
         ]
 

@@ -56,7 +56,6 @@ from mlops.sniff import MediaKind, sniff_file
 logger = logging.getLogger(__name__)
 
 ANALYZE_TASK = "diagnostics.tasks.analyze_diagnostic"
-UNKNOWN_SOUND = "unknown"
 
 NEEDS_IMAGE = frozenset({DiagnosticType.DASHBOARD_SCAN, DiagnosticType.COMBINED})
 NEEDS_AUDIO = frozenset({DiagnosticType.ENGINE_SOUND, DiagnosticType.COMBINED})
@@ -377,15 +376,10 @@ def _box(raw: Iterable[float]) -> tuple[int, int, int, int]:
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
-def _sound_span(verdict: inference.SoundVerdict, duration_s: float, code: str) -> tuple[float, float]:
-    """Where ``code`` was heard: from the first to the last window that names it (the whole clip if none does:
-    a second code close behind the first may lead in no single window)."""
-    agreeing = [w for w in verdict.windows if w.code == code]
-    if not agreeing:
-        return (0.0, max(duration_s, 0.001))
-    start = max(0.0, min(w.start_s for w in agreeing))
-    end = max(w.end_s for w in agreeing)
-    return (start, end if end > start else start + 0.001)
+def _span(start_s: float, end_s: float) -> tuple[float, float]:
+    """A span the database accepts: it starts at or after 0 and ends after it starts."""
+    start = max(0.0, start_s)
+    return (start, end_s if end_s > start else start + 0.001)
 
 
 def _open_media(field_file: FieldFile) -> File[Any]:
@@ -422,19 +416,18 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
             engine = inference.analyze_engine_sound(_binary(file), routing_key=routing_key)
         verdict = engine.verdict
         outcome.model_ids.append(engine.model.id)
-        if verdict.code != UNKNOWN_SOUND:
-            # The verdict weighs the whole clip. When a second code is close behind the first, both are
-            # findings, each with its own confidence, rather than one false certainty.
-            named = verdict.candidates or (inference.Candidate(verdict.code, verdict.confidence),)
-            outcome.sounds = [
-                _Finding(
-                    code=candidate.code,
-                    confidence=_clamp01(candidate.confidence),
-                    model_id=engine.model.id,
-                    span=_sound_span(verdict, engine.duration_s, candidate.code),
-                )
-                for candidate in named
-            ]
+        # Every code heard over a stretch of the recording is a finding with its span: the whole clip's
+        # verdict (and a close second), and a fault heard in part of it, which the clip's mean would average
+        # away. The urgency rule then runs over all of them.
+        outcome.sounds = [
+            _Finding(
+                code=finding.code,
+                confidence=_clamp01(finding.confidence),
+                model_id=engine.model.id,
+                span=_span(finding.start_s, finding.end_s),
+            )
+            for finding in verdict.findings
+        ]
         outcome.audio_hint = engine.quality.hint or ""
         outcome.analysis["engine_sound"] = {
             "model": _served_by(engine.model),
@@ -446,6 +439,10 @@ def _infer(record: DiagnosticRecord) -> _Outcome:
                 "confidence": round(verdict.confidence, 4),
                 "candidates": [{"code": c.code, "confidence": round(c.confidence, 4)} for c in verdict.candidates],
             },
+            "findings": [
+                {"code": f.code, "confidence": round(f.confidence, 4), "start_s": f.start_s, "end_s": f.end_s}
+                for f in verdict.findings
+            ],
             "windows": [
                 {"code": w.code, "confidence": round(w.confidence, 4), "start_s": w.start_s, "end_s": w.end_s}
                 for w in verdict.windows

@@ -20,7 +20,7 @@ from django.conf import settings
 
 from mlops import artifacts
 from mlops.ml.dashboard import DashboardRecognizer, LightDetection, open_photo, read_header
-from mlops.ml.engine import Candidate, EngineSoundClassifier, SoundVerdict, SoundWindow, load_audio
+from mlops.ml.engine import Candidate, EngineSoundClassifier, Finding, SoundVerdict, SoundWindow, load_audio
 from mlops.ml.engine import probe_audio as probe_recording
 from mlops.ml.errors import MediaError
 from mlops.ml.quality import AudioQuality, ImageQuality, audio_quality, image_quality
@@ -33,6 +33,7 @@ __all__ = [
     "Candidate",
     "DashboardAnalysis",
     "EngineAnalysis",
+    "Finding",
     "ImageProbe",
     "ImageQuality",
     "LightDetection",

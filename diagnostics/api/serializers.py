@@ -346,6 +346,13 @@ class SoundCandidateSerializer(serializers.Serializer):
     confidence = serializers.FloatField()
 
 
+class SoundFindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    confidence = serializers.FloatField(help_text="The code's probability over its span.")
+    start_s = serializers.FloatField()
+    end_s = serializers.FloatField()
+
+
 class SoundAnalysisSerializer(serializers.Serializer):
     """What the engine-sound model heard: one verdict over the whole clip, and each window's own answer."""
 
@@ -353,6 +360,13 @@ class SoundAnalysisSerializer(serializers.Serializer):
     confidence = serializers.FloatField()
     candidates = SoundCandidateSerializer(
         many=True, help_text="The codes the clip may be, best first; two when the second is close to the first."
+    )
+    findings = SoundFindingSerializer(
+        many=True,
+        help_text=(
+            "Every code heard, each over its span, best first: the candidates, and a fault heard in part of the "
+            "recording (after healthy idle, say) that the whole clip's verdict averages away."
+        ),
     )
     duration_s = serializers.FloatField()
     timeline = SoundWindowSerializer(many=True, help_text="Every 1 s window (0.5 s apart), in order.")
@@ -419,6 +433,8 @@ class ResultSerializer(serializers.ModelSerializer):
                 "confidence": verdict.get("confidence", 0.0),
                 # Results stored before candidates existed named one code, or none.
                 "candidates": verdict.get("candidates", []),
+                # Results stored before findings over time have them only as detections, with their spans.
+                "findings": engine.get("findings", []),
                 "duration_s": engine.get("duration_s", 0.0),
                 "timeline": engine.get("windows", []),
             }

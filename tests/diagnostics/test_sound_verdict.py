@@ -116,15 +116,21 @@ def test_every_candidate_code_is_a_finding_with_its_own_confidence(
     sound = body["sound"]
     assert sound["code"] != "unknown"
     assert len(sound["timeline"]) == 11
-    findings = {d["entry"]["code"]: d["confidence"] for d in body["detections"]}
-    assert findings == {c["code"]: c["confidence"] for c in sound["candidates"]}
-    assert sound["candidates"][0]["code"] == sound["code"]
-    assert body["overall_confidence"] == max(findings.values())
-    record = DiagnosticRecord.objects.get()
-    assert record.result.detections.count() == len(sound["candidates"])
-    # Each finding's span covers the windows that named it (or the whole clip, for a close second).
-    for detection in body["detections"]:
+    # Every candidate is a finding, and so is each fault that holds a stretch of the clip: here both faults.
+    findings = {f["code"]: f for f in sound["findings"]}
+    assert {c["code"] for c in sound["candidates"]} <= set(findings)
+    assert {"water_pump", "alternator"} <= set(findings)
+    detections = {d["entry"]["code"]: d for d in body["detections"]}
+    assert set(detections) == set(findings)
+    for code, detection in detections.items():
+        assert detection["confidence"] == findings[code]["confidence"]
+        assert detection["span"] == {"start_s": findings[code]["start_s"], "end_s": findings[code]["end_s"]}
         assert 0 <= detection["span"]["start_s"] < detection["span"]["end_s"] <= 6.0
+    assert detections["water_pump"]["span"]["start_s"] == 0.0
+    assert detections["alternator"]["span"]["end_s"] == 6.0
+    assert body["overall_confidence"] == max(d["confidence"] for d in detections.values())
+    record = DiagnosticRecord.objects.get()
+    assert record.result.detections.count() == len(findings)
 
 
 @needs_recordings
@@ -165,6 +171,7 @@ def test_a_result_stored_before_candidates_existed_still_reads(
         "code": "unknown",
         "confidence": 0.9,
         "candidates": [],
+        "findings": [],
         "duration_s": 1.0,
         "timeline": [{"code": "unknown", "confidence": 0.9, "start_s": 0.0, "end_s": 1.0}],
     }

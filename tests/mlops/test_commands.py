@@ -146,11 +146,40 @@ def test_diagnose_prints_one_json_object_per_file(bundled_models: None, tmp_path
     assert set(reports[0]["detections"][0]) == {"code", "confidence", "box"}
     assert reports[1]["top"] is None
     assert all(set(d) == {"code", "confidence", "start_s", "end_s"} for d in reports[1]["detections"])
+    assert reports[1]["findings"] == []
     for report in reports:
-        assert set(report) == {"file", "kind", "detections", "top", "model", "elapsed_ms"}
+        extra = {"findings"} if report["kind"] == "engine_sound" else set()
+        assert set(report) == {"file", "kind", "detections", "top", "model", "elapsed_ms", *extra}
         assert set(report["model"]) == {"name", "version"}
         assert report["elapsed_ms"] >= 0
     assert Prediction.objects.count() == 2
+
+
+RECORDINGS = Path(django_settings.BASE_DIR).parent / "shared" / "data" / "engine"
+
+
+@pytest.mark.skipif(not RECORDINGS.is_dir(), reason="the real recordings are not present")
+def test_diagnose_shows_where_in_a_recording_each_finding_was_heard(bundled_models: None, tmp_path: Path) -> None:
+    # Three seconds of real healthy idle, then three of the real failing water pump, in one file.
+    frames, params = b"", None
+    for code, first in (("normal_idle", 60), ("water_pump", 12)):
+        for chunk in sorted((RECORDINGS / code).glob("*.wav"))[first : first + 3]:
+            with wave.open(str(chunk)) as source:
+                params = source.getparams()
+                frames += source.readframes(params.nframes)
+    mixed = tmp_path / "idle-then-pump.wav"
+    with wave.open(str(mixed), "wb") as out:
+        out.setparams(params)
+        out.writeframes(frames)
+    out_text = io.StringIO()
+
+    call_command("diagnose", str(mixed), "--json", stdout=out_text)
+
+    report = json.loads(out_text.getvalue())
+    findings = {f["code"]: f for f in report["findings"]}
+    assert "water_pump" in findings and "normal_idle" not in findings
+    assert findings["water_pump"]["start_s"] >= 2.0
+    assert findings["water_pump"]["end_s"] == pytest.approx(6.0)
 
 
 def test_diagnose_reports_unreadable_files_and_goes_on(bundled_models: None, tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def diagnose_file(path: Path, kind: str | None) -> dict[str, Any]:
         top_code = None if sound.verdict.code == "unknown" else sound.verdict.code
     else:
         top_code = top["code"] if top else None
-    return {
+    report: dict[str, Any] = {
         "file": str(path),
         "kind": kind,
         "detections": detections,
@@ -53,10 +53,20 @@ def diagnose_file(path: Path, kind: str | None) -> dict[str, Any]:
         "model": {"name": model.name, "version": model.version},
         "elapsed_ms": round(elapsed_ms, 1),
     }
+    if kind == ENGINE_SOUND:
+        # What the driver is told: each code heard, over the span it was heard (the windows are above).
+        report["findings"] = [
+            {"code": f.code, "confidence": f.confidence, "start_s": f.start_s, "end_s": f.end_s}
+            for f in sound.verdict.findings
+        ]
+    return report
 
 
 class Command(BaseCommand):
-    help = "Run the active models on photos or recordings and print one JSON object per file."
+    help = (
+        "Run the active models on photos or recordings and print one JSON object per file: a photo's lights, or "
+        "a recording's window-by-window timeline and its findings, each code with the span it was heard over."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", type=Path)

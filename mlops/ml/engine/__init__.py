@@ -14,7 +14,14 @@ from mlops.ml.engine.audio import (
     probe_audio,
     probe_duration,
 )
-from mlops.ml.engine.classifier import UNKNOWN, Candidate, EngineSoundClassifier, SoundVerdict, SoundWindow
+from mlops.ml.engine.classifier import (
+    UNKNOWN,
+    Candidate,
+    EngineSoundClassifier,
+    Finding,
+    SoundVerdict,
+    SoundWindow,
+)
 from mlops.ml.engine.training import train_engine
 
 __all__ = [
@@ -24,6 +31,7 @@ __all__ = [
     "AudioInfo",
     "Candidate",
     "EngineSoundClassifier",
+    "Finding",
     "SoundVerdict",
     "SoundWindow",
     "encode_audio",

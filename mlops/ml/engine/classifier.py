@@ -15,6 +15,7 @@ from mlops.ml.engine.stats import StatsNet
 from mlops.ml.errors import MediaError
 
 UNKNOWN = "unknown"
+NORMAL = "normal_idle"
 # Format 1: the first CNN (engine_sound v1). Format 2 adds the statistics models and close second codes.
 CONFIG_FORMAT = 2
 SUPPORTED_FORMATS = (1, 2)
@@ -39,17 +40,30 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class Finding:
+    """A code heard over a span of the clip, with its probability over that span."""
+
+    code: str
+    confidence: float
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class SoundVerdict:
     """The verdict for a whole clip, with the per-window timeline it was drawn from.
 
     ``candidates`` lists the codes the whole clip may be, best first: the verdict's own code (when it is not
     "unknown") and any other code close enough to it that naming only one would be a false certainty.
+    ``findings`` lists every code heard, each over its span: the candidates, and any code that holds a stretch
+    of the clip on its own (a fault heard after some healthy idle, which the whole clip's mean averages away).
     """
 
     code: str  # a taxonomy code or "unknown"
     confidence: float
     windows: tuple[SoundWindow, ...]
     candidates: tuple[Candidate, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +82,9 @@ class Calibration:
     # (1 - P(unknown)) reaches the threshold; whether it is a known sound and which one are separate questions,
     # and a fault split between two close codes is still a fault (both are then returned as candidates).
     rule: str = "best"
+    # A stretch of the clip is a finding of its own when this many consecutive windows (0.5 s apart, so 3 is
+    # 2 s of sound) name one code after smoothing, and the stretch as a whole passes the clip's rule.
+    span_windows: int = 3
 
 
 class EngineSoundClassifier:
@@ -136,7 +153,63 @@ class EngineSoundClassifier:
             return SoundVerdict(UNKNOWN, 1.0, tuple(timeline))
         # Silent windows say nothing about the engine, so only audible ones vote (see vote_weights).
         code, confidence, candidates = self.decide_clip(probs, weights)
-        return SoundVerdict(code, confidence, tuple(timeline), candidates)
+        spans = list(zip(windows.starts_s, windows.ends_s, strict=True))
+        findings = self.findings(probs, weights, spans, candidates)
+        return SoundVerdict(code, confidence, tuple(timeline), candidates, findings)
+
+    def findings(
+        self,
+        probs: torch.Tensor,
+        weights: torch.Tensor,
+        spans: list[tuple[float, float]],
+        candidates: tuple[Candidate, ...],
+    ) -> tuple[Finding, ...]:
+        """Every code heard over a stretch of the clip, with that stretch's span and probability.
+
+        Each window is labelled by the window rule; a label differing from both neighbours is smoothed away
+        (one window is 1 s, too short to tell a fault from a passing noise). A run of ``span_windows`` or
+        more windows with one code is a finding when the run's mean probabilities, judged by the clip's own
+        rule, name that code. The clip's candidates are findings too, over the windows that named them.
+        One finding per code. Once a fault holds a stretch of its own, ``normal_idle`` is dropped: a fault heard
+        after healthy idle is the fault, and the healthy part is no finding.
+        """
+        # The timeline's own labels (silent windows are "unknown" there); only windows that vote in the clip
+        # verdict can make a stretch.
+        timeline = [self._decide(p)[0] for p in probs]
+        labels = [code if float(w) > 0 else UNKNOWN for code, w in zip(timeline, weights, strict=True)]
+        smoothed = list(labels)
+        for i in range(1, len(labels) - 1):
+            if labels[i - 1] == labels[i + 1] != labels[i]:
+                smoothed[i] = labels[i - 1]
+        found: dict[str, Finding] = {}
+
+        def add(code: str, confidence: float, start: float, end: float) -> None:
+            old = found.get(code)
+            if old is not None:
+                confidence, start, end = max(confidence, old.confidence), min(start, old.start_s), max(end, old.end_s)
+            found[code] = Finding(code, round(confidence, 4), round(start, 4), round(end, 4))
+
+        start = 0
+        for i in range(1, len(smoothed) + 1):
+            if i < len(smoothed) and smoothed[i] == smoothed[start]:
+                continue
+            code = smoothed[start]
+            if code != UNKNOWN and i - start >= self.calibration.span_windows:
+                run = slice(start, i)
+                run_weights = weights[run].clamp_min(0.0)
+                mean = (probs[run] * run_weights.unsqueeze(1)).sum(dim=0) / run_weights.sum().clamp_min(1e-9)
+                if self._decide(mean)[0] == code:
+                    add(code, float(mean[self.classes.index(code)]), spans[start][0], spans[i - 1][1])
+            start = i
+        stretches = set(found)
+        for candidate in candidates:
+            named = [spans[i] for i, label in enumerate(timeline) if label == candidate.code]
+            # A close second code may lead in no single window: it was heard over the whole clip.
+            lo, hi = (min(a for a, _ in named), max(b for _, b in named)) if named else (spans[0][0], spans[-1][1])
+            add(candidate.code, candidate.confidence, lo, hi)
+        if stretches - {NORMAL}:
+            found.pop(NORMAL, None)
+        return tuple(sorted(found.values(), key=lambda f: (-f.confidence, f.start_s)))
 
     def decide_clip(self, probs: torch.Tensor, weights: torch.Tensor) -> tuple[str, float, tuple[Candidate, ...]]:
         """The whole clip's verdict from its windows' probabilities: every audible window votes.
