@@ -41,6 +41,7 @@ from django.db.models.functions import Greatest
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import Promise as StrPromise
 from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
@@ -465,8 +466,8 @@ def _mentioned_ids(data: Mapping[str, Any]) -> set[str]:
     return {str(value) for value in data.values() if isinstance(value, str | UUID)}
 
 
-def _error(code: str, message: str, fields: Any = None) -> dict[str, Any]:
-    return {"code": code, "message": message, "fields": fields or {}}
+def _error(code: str, message: str | StrPromise, fields: Any = None) -> dict[str, Any]:
+    return {"code": code, "message": str(message), "fields": fields or {}}
 
 
 def _apply_reporting(request: Request, op: Mapping[str, Any], result: PushResult) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 
@@ -177,7 +178,7 @@ class TroubleCode(models.Model):
     warning_lights = models.ManyToManyField(
         WarningLight, related_name="trouble_codes", blank=True, help_text="The lights this code turns on."
     )
-    engine_sounds = models.ManyToManyField(
+    engine_sounds: models.ManyToManyField[EngineSound, Any] = models.ManyToManyField(
         EngineSound, related_name="trouble_codes", blank=True, help_text="Sounds that often come with it."
     )
     created_at = models.DateTimeField(auto_now_add=True)
