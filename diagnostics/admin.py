@@ -13,7 +13,7 @@ from PIL import Image, UnidentifiedImageError
 from cardoc.admin import titled_filter
 from cardoc.charts import Box, Span, boxes_over_image, timeline
 from cardoc.exceptions import ConflictError
-from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult
+from diagnostics.models import Detection, DiagnosticFeedback, DiagnosticRecord, DiagnosticResult, FindingFeedback
 from diagnostics.services import diagnostic_delete, diagnostic_reanalyze
 from mlops.sniff import sniff_file
 
@@ -397,3 +397,30 @@ class DetectionAdmin(DetectionDisplay, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class _DriversWordAdmin(admin.ModelAdmin):
+    """Drivers' feedback is their word on a result: staff read it (it feeds live precision), never write it."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DiagnosticFeedback)
+class DiagnosticFeedbackAdmin(_DriversWordAdmin):
+    list_display = ["record", "user", "revision", "updated_at"]
+    search_fields = ["user__email", "record__id"]
+    list_select_related = ["record", "user"]
+    raw_id_fields = ["record", "user"]
+
+
+@admin.register(FindingFeedback)
+class FindingFeedbackAdmin(_DriversWordAdmin):
+    list_display = ["predicted_code", "verdict", "ml_model", "feedback"]
+    list_filter = ["verdict", "ml_model"]
+    search_fields = ["predicted_code"]
+    list_select_related = ["ml_model", "feedback"]
+    raw_id_fields = ["feedback", "detection"]

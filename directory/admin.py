@@ -176,6 +176,27 @@ class MechanicServiceAdmin(admin.ModelAdmin):
         mechanics_refresh_services_text(mechanic_ids=mechanic_ids)
 
 
+class _ServiceFixAdmin(admin.ModelAdmin):
+    """One link "this service fixes that light or sound"; staff usually edit them inline, on either side."""
+
+    list_filter = ["service__category"]
+    autocomplete_fields = ["service"]
+
+
+@admin.register(ServiceForLight)
+class ServiceForLightAdmin(_ServiceFixAdmin):
+    list_display = ["service", "warning_light"]
+    search_fields = ["service__name", "warning_light__code"]
+    list_select_related = ["service", "warning_light"]
+
+
+@admin.register(ServiceForSound)
+class ServiceForSoundAdmin(_ServiceFixAdmin):
+    list_display = ["service", "engine_sound"]
+    search_fields = ["service__name", "engine_sound__code"]
+    list_select_related = ["service", "engine_sound"]
+
+
 class ReviewReportInline(admin.TabularInline):
     model = ReviewReport
     extra = 0

@@ -48,7 +48,7 @@ from cardoc.models import AuditAction
 from cardoc.services import audit_record
 from cardoc.sniff import PDF, MediaKind, sniff_file
 from cardoc.uploads import exceeded_pixel_limit, megabytes
-from catalog.models import SoundSeverity
+from catalog.models import EngineSound, SoundSeverity, TroubleCode, WarningLight
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult, DiagnosticStatus, Urgency
 from directory.models import Mechanic
 from maintenance import csvio, dates
@@ -627,12 +627,27 @@ def driver_language(user: User) -> str:
 
 def _top_finding(record: DiagnosticRecord) -> Detection | None:
     """The finding the driver should hear of first: the most severe, then the surest."""
-    detections = Detection.objects.filter(result__record=record).select_related("warning_light", "engine_sound")
+    detections = Detection.objects.filter(result__record=record).select_related(
+        "warning_light", "engine_sound", "trouble_code"
+    )
     return min(
         detections,
-        key=lambda d: (SEVERITY_RANK.get((d.warning_light or d.engine_sound).severity, 2), -d.confidence),  # type: ignore[union-attr]
+        key=lambda d: (SEVERITY_RANK.get(_catalog_entry(d).severity, 2), -d.confidence),
         default=None,
     )
+
+
+def _catalog_entry(detection: Detection) -> WarningLight | EngineSound | TroubleCode:
+    # A detection names exactly one of the three (a database constraint says so).
+    entry = detection.warning_light or detection.engine_sound or detection.trouble_code
+    return cast("WarningLight | EngineSound | TroubleCode", entry)
+
+
+def _finding_name(detection: Detection) -> str:
+    """What the inbox calls the finding, in the active language where translated."""
+    if detection.trouble_code is not None:
+        return f"{detection.trouble_code.code} {detection.trouble_code.meaning}"
+    return str(_catalog_entry(detection).name)
 
 
 def diagnostic_notify(*, record: DiagnosticRecord) -> Notification | None:
@@ -659,8 +674,7 @@ def diagnostic_notify(*, record: DiagnosticRecord) -> Notification | None:
                 title = gettext("Your diagnosis is ready: nothing recognised")
                 body = gettext("No warning light or engine fault was recognised. %(advice)s") % {"advice": advice}
             else:
-                entry = top.warning_light or top.engine_sound
-                name = str(entry.name)  # type: ignore[union-attr]  # in the active language where translated
+                name = _finding_name(top)
                 title = gettext("Your diagnosis is ready: %(finding)s") % {"finding": name}
                 body = gettext("Found: %(finding)s (%(confidence)s%% sure). %(advice)s") % {
                     "finding": name,
