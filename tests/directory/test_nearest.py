@@ -115,8 +115,8 @@ def test_a_nearest_first_page_costs_the_same_queries_at_any_radius(api: APIClien
         assert response.status_code == HTTPStatus.OK
         counts.append(len(context.captured_queries))
     assert counts[0] == counts[1]
-    # Zones in use, probe (PostgreSQL), count, page, offerings, photos.
-    assert counts[1] <= 6 + RLS_QUERIES
+    # The account, zones in use, probe (PostgreSQL), count, page, offerings, photos.
+    assert counts[1] <= 7 + RLS_QUERIES
 
 
 def test_the_zones_in_use_are_read_from_the_index(db: None) -> None:
