@@ -99,8 +99,8 @@ class DiagnosticQuerySet(models.QuerySet["DiagnosticRecord"]):
                     "engine_sound__tutorials",
                     "warning_light__repair_services",
                     "engine_sound__repair_services",
-                    "trouble_code__warning_lights",
-                    "trouble_code__engine_sounds",
+                    "trouble_code__warning_lights__repair_services",
+                    "trouble_code__engine_sounds__repair_services",
                 ),
             ),
         )

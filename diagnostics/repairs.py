@@ -31,14 +31,31 @@ class Point:
     source: str  # "upload" or "near"
 
 
+def repair_services(detection: Detection) -> list[Service]:
+    """The services that fix one finding, from the prefetched catalog links.
+
+    A light or a sound has its own; a scanner's trouble code has those of the sounds and lights it is known
+    for (P0301: the misfire's, then the check-engine light's), each once.
+    """
+    if detection.warning_light is not None:
+        return list(detection.warning_light.repair_services.all())
+    if detection.engine_sound is not None:
+        return list(detection.engine_sound.repair_services.all())
+    if detection.trouble_code is None:
+        return []
+    seen: dict[UUID, Service] = {}
+    code = detection.trouble_code
+    for entry in [*code.engine_sounds.all(), *code.warning_lights.all()]:
+        for service in entry.repair_services.all():
+            seen.setdefault(service.pk, service)
+    return list(seen.values())
+
+
 def services_of(detections: Iterable[Detection]) -> list[Service]:
-    """The services that fix the findings, each once, from the prefetched catalog links."""
+    """The services that fix the findings, each once."""
     seen: dict[UUID, Service] = {}
     for detection in detections:
-        entry = detection.warning_light or detection.engine_sound
-        if entry is None:
-            continue
-        for service in entry.repair_services.all():
+        for service in repair_services(detection):
             seen.setdefault(service.pk, service)
     return list(seen.values())
 

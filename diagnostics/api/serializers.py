@@ -24,7 +24,7 @@ from diagnostics.models import (
     QualityHint,
     Verdict,
 )
-from diagnostics.repairs import Point
+from diagnostics.repairs import Point, repair_services
 from directory.filters import LatLngField
 from directory.models import Mechanic, Service
 from mlops.models import MLModel
@@ -309,12 +309,9 @@ class DetectionSerializer(serializers.ModelSerializer):
     @extend_schema_field(RepairSerializer(many=True))
     def get_repairs(self, detection: Detection) -> list[dict[str, Any]]:
         """The services that fix it, with nearby garages when the view found some (context ``garages``)."""
-        entry = detection.warning_light or detection.engine_sound
-        if entry is None:
-            return []
         garages: dict[Any, list[Mechanic]] = self.context.get("garages") or {}
         repairs = [
-            {"service": service, "garages": garages.get(service.pk, [])} for service in entry.repair_services.all()
+            {"service": service, "garages": garages.get(service.pk, [])} for service in repair_services(detection)
         ]
         return RepairSerializer(repairs, many=True, context=self.context).data
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -11,13 +12,16 @@ from model_bakery import baker
 from rest_framework.test import APIClient
 
 from accounts.models import User, Vehicle
+from catalog.models import WarningLight
 from catalog.services import trouble_codes_upsert
 from catalog.trouble_codes import trouble_code_rows
 from diagnostics.models import Detection, DiagnosticRecord
+from directory.models import Mechanic, MechanicService, Service, ServiceForLight
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/diagnostics"
+YAOUNDE = (3.8667, 11.5167)
 
 
 @pytest.fixture
@@ -103,3 +107,40 @@ def test_a_trouble_codes_diagnostic_needs_codes(driver: User, client_for: Callab
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "dtc_codes" in response.json()["error"]["fields"]
     assert not DiagnosticRecord.objects.exists()
+
+
+def test_a_misfire_code_names_the_garages_near_yaounde_that_fix_its_light(
+    driver: User,
+    trouble_codes: None,
+    tasks_sync: None,
+    client_for: Callable[[User], APIClient],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    service = baker.make(Service, name="Engine diagnostics", cost_min=5000, cost_max=15000, category="diagnostics")
+    ServiceForLight.objects.create(service=service, warning_light=WarningLight.objects.get(code="check_engine"))
+    hours = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    near, far = (
+        baker.make(
+            Mechanic,
+            business_name=name,
+            latitude=YAOUNDE[0] + offset,
+            longitude=YAOUNDE[1],
+            working_hours=hours,
+            time_zone="Africa/Douala",
+        )
+        for name, offset in (("Garage du Centre", 0.01), ("Garage de Mvan", 0.05))
+    )
+    for garage in (far, near):
+        baker.make(MechanicService, mechanic=garage, service=service, price=Decimal(8000))
+    client = client_for(driver)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(URL, {"diagnostic_type": "trouble_codes", "dtc_codes": ["P0301"]}, format="json")
+    assert created.status_code == HTTPStatus.ACCEPTED, created.json()
+
+    response = client.get(f"{URL}/{created.json()['id']}/results", {"near": f"{YAOUNDE[0]},{YAOUNDE[1]}"})
+
+    assert response.status_code == HTTPStatus.OK, response.json()
+    (finding,) = response.json()["detections"]
+    (repair,) = finding["repairs"]
+    assert repair["service"]["name"] == "Engine diagnostics"
+    assert [garage["business_name"] for garage in repair["garages"]] == ["Garage du Centre", "Garage de Mvan"]
