@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Avg, Count
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from PIL import Image, ImageOps
 from rest_framework import status
@@ -51,6 +51,9 @@ from directory.models import (
 
 DEMO_DIRECTORY_FILE = Path(__file__).resolve().parent / "seed" / "demo_mechanics.json"
 SERVICE_FIXES_FILE = Path(__file__).resolve().parent / "seed" / "service_fixes.json"
+# The services' French, keyed by English name, apart from the English rows: translators edit one file.
+SERVICES_FRENCH_FILE = Path(__file__).resolve().parent / "seed" / "services.fr.json"
+SERVICE_FRENCH_FIELDS = ("name_fr", "description_fr")
 SERVICE_FIELDS = ("category", "description", "cost_min", "cost_max", "currency")
 DEMO_MECHANIC_FIELDS = (
     "phone",
@@ -97,11 +100,17 @@ class OwnListingError(DomainError):
 @transaction.atomic
 def directory_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
     """Seed the catalog's services and, with ``demo``, the fictional garages (a ``content_seeders`` receiver)."""
-    counts = {"services": services_upsert(rows=read_catalog_file()["services"])}
-    fixes = read_seed(SERVICE_FIXES_FILE)
-    counts["repairs per service"] = service_fixes_link(lights=fixes["warning_lights"], sounds=fixes["engine_sounds"])
-    if demo:
-        counts["demo mechanics"] = demo_mechanics_upsert(rows=read_seed(DEMO_DIRECTORY_FILE)["mechanics"])
+    # English active, so ``name`` matches and writes the English columns and the original ones that the
+    # listings' search text copies (directory.translation), whatever language the caller runs in.
+    with translation.override("en"):
+        counts = {"services": services_upsert(rows=read_catalog_file()["services"])}
+        counts["services (French)"] = services_french_upsert(texts=read_seed(SERVICES_FRENCH_FILE)["services"])
+        fixes = read_seed(SERVICE_FIXES_FILE)
+        counts["repairs per service"] = service_fixes_link(
+            lights=fixes["warning_lights"], sounds=fixes["engine_sounds"]
+        )
+        if demo:
+            counts["demo mechanics"] = demo_mechanics_upsert(rows=read_seed(DEMO_DIRECTORY_FILE)["mechanics"])
     return counts
 
 
@@ -109,6 +118,24 @@ def directory_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
 def services_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
     """Create or update catalog services by name."""
     _, counts = upsert_by_key(Service, key="name", rows=rows, fields=SERVICE_FIELDS)
+    return counts
+
+
+@transaction.atomic
+def services_french_upsert(*, texts: Mapping[str, Mapping[str, str]]) -> UpsertCounts:
+    """Write the French name and description of the services ``texts`` names by English name.
+
+    Their own ledger, as the catalog's French has: a translator's edit in the admin is kept, and the
+    English digests stay as they were. Call it with English active (``name`` is the English name).
+    """
+    known = set(Service.objects.filter(name__in=list(texts)).values_list("name", flat=True))
+    # A service staff renamed or removed is skipped rather than created with French text only.
+    rows = [
+        {"name": name, "name_fr": text["name"], "description_fr": text.get("description", "")}
+        for name, text in texts.items()
+        if name in known
+    ]
+    _, counts = upsert_by_key(Service, key="name", rows=rows, fields=SERVICE_FRENCH_FIELDS, kind="directory.service:fr")
     return counts
 
 
@@ -245,6 +272,12 @@ def _offerings_apply(
 
 def mechanics_refresh_services_text(*, mechanic_ids: Iterable[UUID]) -> None:
     """Copy the names of the services each listing offers into ``services_text``, which search reads."""
+    # In English whatever the caller's language: search matches the English names (directory.translation).
+    with translation.override("en"):
+        _refresh_services_text(mechanic_ids=mechanic_ids)
+
+
+def _refresh_services_text(*, mechanic_ids: Iterable[UUID]) -> None:
     for mechanic_id in mechanic_ids:
         names = (
             MechanicService.objects.filter(mechanic_id=mechanic_id)
