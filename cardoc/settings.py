@@ -368,6 +368,7 @@ SPECTACULAR_SETTINGS = {
         "SoundSeverityEnum": "catalog.models.SoundSeverity",
         "DiagnosticStatusEnum": "diagnostics.models.DiagnosticStatus",
         "UrgencyEnum": "diagnostics.models.Urgency",
+        "ServiceCategoryEnum": "directory.models.ServiceCategory",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
