@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from accounts.models import Role
 from cardoc.exceptions import ConflictError
 from cardoc.widgets import WeeklyHoursField
+from catalog.admin import EnglishOriginalAdmin
 from catalog.models import EngineSound, WarningLight
 from directory.models import (
     MAX_SPANS_PER_DAY,
@@ -101,7 +102,9 @@ for _model, _inline in ((WarningLight, ServicesForLightInline), (EngineSound, Se
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(EnglishOriginalAdmin):
+    """Staff edit the English and French name and description side by side (directory.translation)."""
+
     list_display = ["name", "category", "cost_min", "cost_max", "currency"]
     list_filter = ["category", "currency"]
     search_fields = ["name", "description"]
@@ -109,7 +112,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Service, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        if change and "name" in form.changed_data:
+        if change and "name_en" in form.changed_data:
             # The listings' search text names their services.
             mechanics_refresh_services_text(mechanic_ids=service_mechanic_ids(service=obj))
 

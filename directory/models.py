@@ -165,6 +165,8 @@ class Service(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = models.Manager()  # type: ignore[django-manager-missing]  # modeltranslation patches it
+
     class Meta:
         ordering = ["category", "name"]
         constraints = [

@@ -16,7 +16,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Avg, Count
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from PIL import Image, ImageOps
 from rest_framework import status
@@ -51,6 +52,9 @@ from directory.models import (
 
 DEMO_DIRECTORY_FILE = Path(__file__).resolve().parent / "seed" / "demo_mechanics.json"
 SERVICE_FIXES_FILE = Path(__file__).resolve().parent / "seed" / "service_fixes.json"
+# The services' French, keyed by English name, apart from the English rows: translators edit one file.
+SERVICES_FRENCH_FILE = Path(__file__).resolve().parent / "seed" / "services.fr.json"
+SERVICE_FRENCH_FIELDS = ("name_fr", "description_fr")
 SERVICE_FIELDS = ("category", "description", "cost_min", "cost_max", "currency")
 DEMO_MECHANIC_FIELDS = (
     "phone",
@@ -97,11 +101,17 @@ class OwnListingError(DomainError):
 @transaction.atomic
 def directory_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
     """Seed the catalog's services and, with ``demo``, the fictional garages (a ``content_seeders`` receiver)."""
-    counts = {"services": services_upsert(rows=read_catalog_file()["services"])}
-    fixes = read_seed(SERVICE_FIXES_FILE)
-    counts["repairs per service"] = service_fixes_link(lights=fixes["warning_lights"], sounds=fixes["engine_sounds"])
-    if demo:
-        counts["demo mechanics"] = demo_mechanics_upsert(rows=read_seed(DEMO_DIRECTORY_FILE)["mechanics"])
+    # English active, so ``name`` matches and writes the English columns and the original ones that the
+    # listings' search text copies (directory.translation), whatever language the caller runs in.
+    with translation.override("en"):
+        counts = {"services": services_upsert(rows=read_catalog_file()["services"])}
+        counts["services (French)"] = services_french_upsert(texts=read_seed(SERVICES_FRENCH_FILE)["services"])
+        fixes = read_seed(SERVICE_FIXES_FILE)
+        counts["repairs per service"] = service_fixes_link(
+            lights=fixes["warning_lights"], sounds=fixes["engine_sounds"]
+        )
+        if demo:
+            counts["demo mechanics"] = demo_mechanics_upsert(rows=read_seed(DEMO_DIRECTORY_FILE)["mechanics"])
     return counts
 
 
@@ -109,6 +119,24 @@ def directory_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
 def services_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
     """Create or update catalog services by name."""
     _, counts = upsert_by_key(Service, key="name", rows=rows, fields=SERVICE_FIELDS)
+    return counts
+
+
+@transaction.atomic
+def services_french_upsert(*, texts: Mapping[str, Mapping[str, str]]) -> UpsertCounts:
+    """Write the French name and description of the services ``texts`` names by English name.
+
+    Their own ledger, as the catalog's French has: a translator's edit in the admin is kept, and the
+    English digests stay as they were. Call it with English active (``name`` is the English name).
+    """
+    known = set(Service.objects.filter(name__in=list(texts)).values_list("name", flat=True))
+    # A service staff renamed or removed is skipped rather than created with French text only.
+    rows = [
+        {"name": name, "name_fr": text["name"], "description_fr": text.get("description", "")}
+        for name, text in texts.items()
+        if name in known
+    ]
+    _, counts = upsert_by_key(Service, key="name", rows=rows, fields=SERVICE_FRENCH_FIELDS, kind="directory.service:fr")
     return counts
 
 
@@ -245,6 +273,12 @@ def _offerings_apply(
 
 def mechanics_refresh_services_text(*, mechanic_ids: Iterable[UUID]) -> None:
     """Copy the names of the services each listing offers into ``services_text``, which search reads."""
+    # In English whatever the caller's language: search matches the English names (directory.translation).
+    with translation.override("en"):
+        _refresh_services_text(mechanic_ids=mechanic_ids)
+
+
+def _refresh_services_text(*, mechanic_ids: Iterable[UUID]) -> None:
     for mechanic_id in mechanic_ids:
         names = (
             MechanicService.objects.filter(mechanic_id=mechanic_id)
@@ -281,7 +315,7 @@ def mechanic_refresh_rating(*, mechanic_id: UUID) -> Mechanic | None:
 
 def _check_rating(rating: int) -> None:
     if not 1 <= rating <= 5:
-        raise ValidationError({"rating": "Give a rating from 1 to 5."})
+        raise ValidationError({"rating": gettext("Give a rating from 1 to 5.")})
 
 
 def _is_verified_visit(*, user: User, mechanic: Mechanic, visit_id: UUID) -> bool:
@@ -308,11 +342,11 @@ def review_submit(
     _check_rating(rating)
     locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
     if locked.owners.filter(pk=user.pk).exists():
-        raise OwnListingError("You cannot review a listing you own.")
+        raise OwnListingError(gettext("You cannot review a listing you own."))
     if visit_id is not None and not _is_verified_visit(user=user, mechanic=locked, visit_id=visit_id):
-        raise ValidationError({"visit": "This is not one of your completed jobs at this garage."})
+        raise ValidationError({"visit": gettext("This is not one of your completed jobs at this garage.")})
     if visit_id is not None and Review.objects.filter(visit_id=visit_id).exclude(user=user).exists():
-        raise ValidationError({"visit": "This visit has been reviewed already."})
+        raise ValidationError({"visit": gettext("This visit has been reviewed already.")})
     review, created = Review.objects.update_or_create(
         user=user,
         mechanic=locked,
@@ -356,7 +390,7 @@ def review_update(
 ) -> Review:
     """The author changes their review's rating or comment; the listing's aggregate follows."""
     if review.user_id != user.pk:
-        raise PermissionDenied("Only its author may edit a review.")
+        raise PermissionDenied(gettext("Only its author may edit a review."))
     Mechanic.objects.select_for_update().get(pk=review.mechanic_id)
     changed = []
     if rating is not None and rating != review.rating:
@@ -383,7 +417,7 @@ def review_update(
 def review_delete(*, review: Review, actor: User, request: HttpRequest | None = None) -> Mechanic | None:
     """Delete a review (its author, or staff) and recompute the listing's aggregate."""
     if review.user_id != actor.pk and not actor.is_staff:
-        raise PermissionDenied("Only its author may delete a review.")
+        raise PermissionDenied(gettext("Only its author may delete a review."))
     mechanic_id, review_id = review.mechanic_id, review.pk
     Mechanic.objects.select_for_update().filter(pk=mechanic_id).first()
     # Other drivers' votes and reports on it go with it; row-level security hides them from the author, so
@@ -441,12 +475,14 @@ def review_set_hidden(
 def review_reply(*, review: Review, user: User, text: str, request: HttpRequest | None = None) -> Review:
     """The listing's owner answers a review; there is one reply per review, which the owner may reword."""
     if not review.mechanic.is_editable_by(user):
-        raise PermissionDenied("Only the listing's owner may reply to its reviews.")
+        raise PermissionDenied(gettext("Only the listing's owner may reply to its reviews."))
     text = text.strip()
     if not text:
-        raise ValidationError({"reply": "Write a reply."})
+        raise ValidationError({"reply": gettext("Write a reply.")})
     if len(text) > REPLY_MAX_LENGTH:
-        raise ValidationError({"reply": f"Keep the reply under {REPLY_MAX_LENGTH} characters."})
+        raise ValidationError(
+            {"reply": gettext("Keep the reply under %(most)d characters.") % {"most": REPLY_MAX_LENGTH}}
+        )
     # The review row is its author's; row-level security lets the garage write its reply only through this
     # audited bypass, after the ownership check above.
     with rls.bypass(reason="review_reply"):
@@ -473,7 +509,7 @@ def review_reply(*, review: Review, user: User, text: str, request: HttpRequest 
 def review_mark_helpful(*, review: Review, user: User, helpful: bool) -> Review:
     """Add or take back ``user``'s "helpful" vote; the count is kept on the review for the ordering."""
     if review.user_id == user.pk:
-        raise DomainError("You cannot vote for your own review.", code="own_review")
+        raise DomainError(gettext("You cannot vote for your own review."), code="own_review")
     # The count lives on the author's row, which row-level security keeps from other drivers: the vote and
     # the recount go through an audited bypass, with the row locked so two votes cannot miscount.
     with rls.bypass(reason="review_helpful_vote"):
@@ -494,11 +530,13 @@ def review_report(
 ) -> ReviewReport:
     """Report a review as abusive, once per user; staff read the reports in the admin."""
     if review.user_id == user.pk:
-        raise DomainError("You cannot report your own review.", code="own_review")
+        raise DomainError(gettext("You cannot report your own review."), code="own_review")
     if reason not in ReviewReport.Reason.values:
-        raise ValidationError({"reason": f"Choose one of: {', '.join(ReviewReport.Reason.values)}."})
+        raise ValidationError(
+            {"reason": gettext("Choose one of: %(reasons)s.") % {"reasons": ", ".join(ReviewReport.Reason.values)}}
+        )
     if ReviewReport.objects.filter(review=review, user=user).exists():
-        raise AlreadyReportedError("You have reported this review already.")
+        raise AlreadyReportedError(gettext("You have reported this review already."))
     report = ReviewReport.objects.create(review=review, user=user, reason=reason, details=details)
     audit_record(
         action=AuditAction.REVIEW,
@@ -515,22 +553,28 @@ def review_report(
 def _checked_photo(file: UploadedFile) -> None:
     if file.size is None or file.size > IMAGE_MAX_BYTES:
         raise ValidationError(
-            {"image": f"The photo is {megabytes(file.size or 0)}; the limit is {megabytes(IMAGE_MAX_BYTES)}."}
+            {
+                "image": gettext("The photo is %(size)s; the limit is %(limit)s.")
+                % {"size": megabytes(file.size or 0), "limit": megabytes(IMAGE_MAX_BYTES)}
+            }
         )
     kind = sniff_file(cast(BinaryIO, file))  # an upload reads and seeks like any binary file
     if kind is None or not kind.is_image:
-        raise ValidationError({"image": "The photo must be a JPEG, PNG or WebP image."})
+        raise ValidationError({"image": gettext("The photo must be a JPEG, PNG or WebP image.")})
     # The header alone tells the size, so a decompression bomb is refused before anything decodes it.
     if image_too_large(cast(BinaryIO, file)):
         raise ValidationError(
-            {"image": f"The photo has more than {IMAGE_MAX_PIXELS // 1_000_000} megapixels; send a smaller one."}
+            {
+                "image": gettext("The photo has more than %(most)d megapixels; send a smaller one.")
+                % {"most": IMAGE_MAX_PIXELS // 1_000_000}
+            }
         )
     position = file.tell()
     try:
         with Image.open(file) as image:
             image.verify()
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ValidationError({"image": "The photo is damaged or is not a JPEG, PNG or WebP image."}) from exc
+        raise ValidationError({"image": gettext("The photo is damaged or is not a JPEG, PNG or WebP image.")}) from exc
     finally:
         file.seek(position)
     file.name = f"photo.{kind.extension}"
@@ -542,10 +586,15 @@ def photo_add(
 ) -> GaragePhoto:
     """Add a public photo to a listing (at most MAX_PHOTOS_PER_LISTING); the worker makes its thumbnail."""
     if not mechanic.is_editable_by(user):
-        raise PermissionDenied("You may not edit this listing.")
+        raise PermissionDenied(gettext("You may not edit this listing."))
     locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
     if locked.photos.count() >= MAX_PHOTOS_PER_LISTING:
-        raise ValidationError({"image": f"A listing has at most {MAX_PHOTOS_PER_LISTING} photos; remove one first."})
+        raise ValidationError(
+            {
+                "image": gettext("A listing has at most %(most)d photos; remove one first.")
+                % {"most": MAX_PHOTOS_PER_LISTING}
+            }
+        )
     _checked_photo(image)
     photo = GaragePhoto(mechanic=locked, uploaded_by=user, caption=caption.strip()[:140])
     photo.image.save(image.name, image, save=False)
@@ -589,7 +638,7 @@ def photo_make_thumbnail(*, photo_id: UUID) -> GaragePhoto | None:
 def photo_delete(*, photo: GaragePhoto, user: User, request: HttpRequest | None = None) -> None:
     """Remove a photo and, once that is committed, its files."""
     if not photo.mechanic.is_editable_by(user):
-        raise PermissionDenied("You may not edit this listing.")
+        raise PermissionDenied(gettext("You may not edit this listing."))
     storage, names = photo.image.storage, [name for name in (photo.image.name, photo.thumbnail.name) if name]
     photo_id, mechanic_id = photo.pk, photo.mechanic_id
     photo.delete()
@@ -613,14 +662,14 @@ class ClaimError(ConflictError):
 def claim_request(*, mechanic: Mechanic, user: User, message: str, request: HttpRequest | None = None) -> ListingClaim:
     """A mechanic account asks to manage a listing; staff decide in the admin."""
     if user.role != Role.MECHANIC:
-        raise PermissionDenied("Only mechanic accounts can claim a listing.")
+        raise PermissionDenied(gettext("Only mechanic accounts can claim a listing."))
     if not message.strip():
-        raise ValidationError({"message": "Say how we can confirm the garage is yours (a phone number, say)."})
+        raise ValidationError({"message": gettext("Say how we can confirm the garage is yours (a phone number, say).")})
     locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
     if locked.owners.filter(pk=user.pk).exists():
-        raise ClaimError("You manage this listing already.")
+        raise ClaimError(gettext("You manage this listing already."))
     if ListingClaim.objects.filter(mechanic=locked, user=user, status=ListingClaim.Status.PENDING).exists():
-        raise ClaimError("Your claim of this listing is waiting for our staff.")
+        raise ClaimError(gettext("Your claim of this listing is waiting for our staff."))
     claim = ListingClaim.objects.create(mechanic=locked, user=user, message=message.strip())
     audit_record(
         action=AuditAction.MECHANIC_LISTING,
@@ -680,7 +729,12 @@ def mechanic_set_owners(
     permission to each, taking it back from anyone who held it before and is no longer an owner."""
     owners = set(owners)
     if refused := sorted(owner.email for owner in owners if owner.role != Role.MECHANIC):
-        raise ValidationError({"owners": f"Only mechanic accounts can own a listing: {', '.join(refused)}."})
+        raise ValidationError(
+            {
+                "owners": gettext("Only mechanic accounts can own a listing: %(refused)s.")
+                % {"refused": ", ".join(refused)}
+            }
+        )
     # Who could edit before is read from the permissions, not the M2M: the admin saves the M2M first.
     holders = set(get_users_with_perms(mechanic, only_with_perms_in=[OBJECT_PERMISSION], with_group_users=False))
     mechanic.owners.set(owners)
@@ -718,7 +772,7 @@ def mechanic_listing_update(
     Only what differs is written, and each edit that changes something leaves one audit entry saying what.
     """
     if not mechanic.is_editable_by(user):
-        raise PermissionDenied("You may not edit this listing.")
+        raise PermissionDenied(gettext("You may not edit this listing."))
     locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
     wanted = {name: details[name] for name in LISTING_FIELDS if name in details}
     changed = [name for name, value in wanted.items() if getattr(locked, name) != value]

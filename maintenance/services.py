@@ -264,10 +264,11 @@ def _schedule_next(
         # Refused rather than clamped to a made-up date: the completion rolls back with it.
         raise ValidationError(
             {
-                "recurrence_km": (
-                    "At this car's pace the next occurrence would fall after "
-                    f"{dates.latest_date():%Y-%m-%d}; shorten the interval or record a recent reading first."
+                "recurrence_km": gettext(
+                    "At this car's pace the next occurrence would fall after %(latest)s; shorten the interval or "
+                    "record a recent reading first."
                 )
+                % {"latest": f"{dates.latest_date():%Y-%m-%d}"}
             }
         )
     return MaintenanceRecord.objects.create(
@@ -302,7 +303,7 @@ def maintenance_complete(
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the profile.
     record = MaintenanceRecord.objects.select_for_update(of=("self",)).select_related("user__profile").get(pk=record.pk)
     if record.is_completed:
-        raise ConflictError("This maintenance item is already completed.", code="already_completed")
+        raise ConflictError(gettext("This maintenance item is already completed."), code="already_completed")
     vehicle = Vehicle.objects.select_for_update().get(pk=record.vehicle_id) if record.vehicle_id else None
 
     today = dates.local_today(record.user)
@@ -426,12 +427,12 @@ def maintenance_create_from_diagnostic(
     if diagnostic.status != DiagnosticStatus.COMPLETED:
         state = diagnostic.get_status_display().lower()
         raise ConflictError(
-            f"Only a completed diagnosis can become a repair item; this one is {state}.",
+            gettext("Only a completed diagnosis can become a repair item; this one is %(state)s.") % {"state": state},
             code="diagnostic_not_completed",
         )
     result = getattr(diagnostic, "result", None)
     if result is None:
-        raise ConflictError("This diagnosis has no result to act on.", code="diagnostic_without_result")
+        raise ConflictError(gettext("This diagnosis has no result to act on."), code="diagnostic_without_result")
 
     findings = _findings(diagnostic)
     scheduled = dates.local_today(user) + timedelta(days=URGENCY_DELAY_DAYS[result.urgency])
@@ -800,21 +801,24 @@ def quote_requests_send(
         raise Http404
     if locked.status != DiagnosticStatus.COMPLETED or getattr(locked, "result", None) is None:
         raise ConflictError(
-            "Only a completed diagnosis can be sent to garages for a quote.", code="diagnostic_not_completed"
+            gettext("Only a completed diagnosis can be sent to garages for a quote."), code="diagnostic_not_completed"
         )
     wanted = list(dict.fromkeys(mechanics))
     if not wanted:
-        raise ValidationError({"mechanics": "Choose at least one garage."})
+        raise ValidationError({"mechanics": gettext("Choose at least one garage.")})
     already = set(QuoteRequest.objects.filter(diagnostic=locked).values_list("mechanic_id", flat=True))
     if repeated := [m.business_name for m in wanted if m.pk in already]:
-        raise ValidationError({"mechanics": f"Already asked: {', '.join(repeated)}."})
+        raise ValidationError({"mechanics": gettext("Already asked: %(garages)s.") % {"garages": ", ".join(repeated)}})
     if len(already) + len(wanted) > MAX_GARAGES_PER_QUOTE:
         left = MAX_GARAGES_PER_QUOTE - len(already)
         raise ValidationError(
-            {"mechanics": f"Ask at most {MAX_GARAGES_PER_QUOTE} garages per diagnosis; {left} more are possible."}
+            {
+                "mechanics": gettext("Ask at most %(most)d garages per diagnosis; %(left)d more are possible.")
+                % {"most": MAX_GARAGES_PER_QUOTE, "left": left}
+            }
         )
     if share_photo and not locked.image:
-        raise ValidationError({"share_photo": "This diagnosis has no photo to share."})
+        raise ValidationError({"share_photo": gettext("This diagnosis has no photo to share.")})
     findings = _findings(locked)
     repair = _repair_title(locked, findings)
     finding = _finding_text(locked, findings, locked.result.urgency)
@@ -859,7 +863,7 @@ def quote_answer(
     if not locked.mechanic.is_editable_by(user):
         raise Http404
     if locked.status != QuoteStatus.PENDING:
-        raise ConflictError("This request has been answered already.", code="quote_answered")
+        raise ConflictError(gettext("This request has been answered already."), code="quote_answered")
     if decline:
         locked.status, locked.price, locked.available_on = QuoteStatus.DECLINED, None, None
     else:
@@ -973,7 +977,7 @@ def fuel_entry_create(
 ) -> FuelEntry:
     """Log a fill-up of one of the driver's cars; its reading must fit the car's history."""
     if vehicle.user_id != user.pk:
-        raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+        raise ValidationError({"vehicle": gettext("Choose one of your own vehicles.")})
     # Lock the car, so two fill-ups logged at once are checked against each other.
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
     _check_reading(vehicle=vehicle, on=filled_on, odometer_km=odometer_km)
@@ -1004,7 +1008,7 @@ def fuel_entry_update(*, entry: FuelEntry, request: HttpRequest | None = None, *
     """Change the given fields of a fill-up (its car stays the same); the reading must still fit."""
     unknown = set(changes) - set(FUEL_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), gettext("This field cannot be changed.")))
     vehicle = Vehicle.objects.select_for_update().get(pk=entry.vehicle_id)
     entry = FuelEntry.objects.select_for_update().get(pk=entry.pk)
     for name, value in changes.items():
@@ -1048,9 +1052,16 @@ def _checked_attachment(file: UploadedFile) -> MediaKind:
     binary = cast(BinaryIO, file)
     kind = sniff_file(binary)
     if kind is None or not (kind.is_image or kind == PDF):
-        raise ValidationError({"file": f"An attachment must be a {ATTACHMENT_TYPES} file."})
+        raise ValidationError(
+            {"file": gettext("An attachment must be a %(types)s file.") % {"types": ATTACHMENT_TYPES}}
+        )
     if kind.is_image and (limit := exceeded_pixel_limit(binary)) is not None:
-        raise ValidationError({"file": f"The image has more than {limit:,} pixels; send a smaller photo."})
+        raise ValidationError(
+            {
+                "file": gettext("The image has more than %(limit)s pixels; send a smaller photo.")
+                % {"limit": f"{limit:,}"}
+            }
+        )
     return kind
 
 
@@ -1068,7 +1079,7 @@ def attachment_add(
     if parent is None or (maintenance_record is not None and fuel_entry is not None):
         raise ValueError("An attachment belongs to exactly one maintenance record or fill-up.")
     if parent.user_id != user.pk:
-        raise ValidationError("Attach files to your own records.")
+        raise ValidationError(gettext("Attach files to your own records."))
     kind = _checked_attachment(file)
     size = file.size or 0
     # Inside this function's transaction and before the file is written: a refused upload stores nothing.
@@ -1225,7 +1236,7 @@ def garage_import(
     same file twice creates nothing the second time.
     """
     if vehicle.user_id != user.pk:
-        raise ValidationError({"vehicle": "Choose one of your own vehicles."})
+        raise ValidationError({"vehicle": gettext("Choose one of your own vehicles.")})
     try:
         rows = list(csvio.read_rows(content, options))
     except csvio.ImportFileError as exc:

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -194,7 +195,7 @@ class AttachmentViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, vie
         try:
             handle = attachment.file.storage.open(attachment.file.name, "rb")
         except FileNotFoundError as exc:
-            raise NotFound("This file is no longer available.") from exc
+            raise NotFound(gettext("This file is no longer available.")) from exc
         extension = attachment.file.name.rsplit(".", 1)[-1]
         response = FileResponse(
             handle,

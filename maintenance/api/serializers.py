@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -46,7 +47,8 @@ class OwnVehicleField(serializers.PrimaryKeyRelatedField):
 def _check_date_range(value: date) -> date:
     if not dates.EARLIEST_DATE <= value <= dates.latest_date():
         raise serializers.ValidationError(
-            f"Choose a date between {dates.EARLIEST_DATE:%Y-%m-%d} and {dates.latest_date():%Y-%m-%d}."
+            gettext("Choose a date between %(first)s and %(last)s.")
+            % {"first": f"{dates.EARLIEST_DATE:%Y-%m-%d}", "last": f"{dates.latest_date():%Y-%m-%d}"}
         )
     return value
 
@@ -284,7 +286,9 @@ class FuelEntrySerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def validate_vehicle(self, value: Vehicle) -> Vehicle:
         if self.instance is not None and value.pk != self.instance.vehicle_id:
-            raise serializers.ValidationError("A fill-up stays with its car; delete it and log it on the other one.")
+            raise serializers.ValidationError(
+                gettext("A fill-up stays with its car; delete it and log it on the other one.")
+            )
         return value
 
     def _economy(self, entry: FuelEntry) -> Economy | None:
@@ -335,7 +339,7 @@ class CostsQuerySerializer(StrictFieldsMixin, serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("from"), attrs.get("to")
         if start and end and start > end:
-            raise serializers.ValidationError({"to": "Choose a day on or after “from”."})
+            raise serializers.ValidationError({"to": gettext("Choose a day on or after “from”.")})
         return attrs
 
 
@@ -387,7 +391,9 @@ class ImportSerializer(StrictFieldsMixin, serializers.Serializer):
 
     def validate_file(self, value: Any) -> Any:
         if value.size > MAX_IMPORT_BYTES:
-            raise serializers.ValidationError(f"An import may take at most {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+            raise serializers.ValidationError(
+                gettext("An import may take at most %(most)d MB.") % {"most": MAX_IMPORT_BYTES // 1024 // 1024}
+            )
         return value
 
 

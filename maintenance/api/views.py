@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -240,7 +241,7 @@ class CalendarFeedView(APIView):
         rls.allow_calendar_token(hash_calendar_token(token))
         feed = CalendarFeed.objects.for_token(token).select_related("user").first() if token else None
         if feed is None:
-            raise NotFound("No calendar feed has this token; it may have been reset.")
+            raise NotFound(gettext("No calendar feed has this token; it may have been reset."))
         rls.set_request_user(feed.user)
         records = (
             MaintenanceRecord.objects.visible_to(feed.user)
@@ -297,7 +298,7 @@ class CalendarTokenView(APIView):
     )
     def delete(self, request: Request) -> Response:
         if not services.calendar_feed_delete(user=request.user, request=request):
-            raise NotFound("You have no calendar feed.")
+            raise NotFound(gettext("You have no calendar feed."))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

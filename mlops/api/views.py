@@ -8,6 +8,7 @@ from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -170,7 +171,7 @@ class ModelDownloadView(APIView):
         model = get_object_or_404(MLModel, pk=pk, status=ModelStatus.ACTIVE)
         export = onnx_export_of(model)
         if export is None:
-            raise ConflictError("This model has no ONNX export yet; try again later.", code="not_exported")
+            raise ConflictError(gettext("This model has no ONNX export yet; try again later."), code="not_exported")
         tag = f'"{export.sha256}"'
         if request.headers.get("If-None-Match") == tag:
             response: HttpResponseBase = HttpResponse(status=HTTPStatus.NOT_MODIFIED)

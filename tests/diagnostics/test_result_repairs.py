@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from model_bakery import baker
 from rest_framework.test import APIClient
 
@@ -245,3 +245,39 @@ def test_an_upload_with_a_bad_location_is_a_400_and_stores_nothing(
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert named in response.json()["error"]["fields"]
     assert not DiagnosticRecord.objects.exists()
+
+
+def test_a_french_request_names_the_repair_services_in_french(
+    seeded: None, driver: User, client_for: Callable[[User], APIClient]
+) -> None:
+    record = _finding(driver, sound="water_pump")
+
+    # The middleware activates French on this thread; the block puts English back for the tests after this one.
+    with translation.override("en"):
+        response = client_for(driver).get(f"{URL}/{record.pk}/results", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == HTTPStatus.OK, response.content
+    names = {r["service"]["name"] for r in response.json()["detections"][0]["repairs"]}
+    assert "Remplacement de la pompe à eau" in names
+    assert "Water pump replacement" not in names
+    # The English stays in the original column, which the seed matches on and listings' search text copies.
+    originals = Service.objects.rewrite(False)  # type: ignore[attr-defined]  # modeltranslation's queryset
+    stored = originals.filter(name_fr="Remplacement de la pompe à eau").values_list("name", flat=True).get()
+    assert stored == "Water pump replacement"
+
+
+def test_a_service_with_no_french_name_reads_in_english_to_a_french_driver(
+    seeded: None, driver: User, client_for: Callable[[User], APIClient]
+) -> None:
+    Service.objects.filter(name_en="Water pump replacement").update(name_fr=None, description_fr="")
+    record = _finding(driver, sound="water_pump")
+
+    # The middleware activates French on this thread; the block puts English back for the tests after this one.
+    with translation.override("en"):
+        response = client_for(driver).get(f"{URL}/{record.pk}/results", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == HTTPStatus.OK, response.content
+    services = {r["service"]["name"]: r["service"] for r in response.json()["detections"][0]["repairs"]}
+    assert "Water pump replacement" in services
+    assert services["Water pump replacement"]["description"].startswith("Replace a leaking or noisy water pump")
+    assert "Vidange et remplissage du liquide de refroidissement" in services  # the others still read in French

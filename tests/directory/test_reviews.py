@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from model_bakery import baker
 from rest_framework.test import APIClient
 
@@ -111,6 +112,20 @@ def test_nobody_votes_for_their_own_review(api: APIClient, listing: Mechanic, dr
     response = api.post(f"{review_url(review)}/helpful", {})
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["error"]["code"] == "own_review"
+
+
+def test_a_french_driver_is_told_in_french_why_a_vote_was_refused(
+    api: APIClient, listing: Mechanic, driver: User
+) -> None:
+    review = rate(driver, listing, 5)
+
+    # The middleware activates French on this thread; the block puts English back for the tests after this one.
+    with translation.override("en"):
+        response = api.post(f"{review_url(review)}/helpful", {}, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("own_review", "Vous ne pouvez pas voter pour votre propre avis.")
     assert Review.objects.get(pk=review.pk).helpful_count == 0
 
 

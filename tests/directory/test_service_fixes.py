@@ -76,9 +76,11 @@ def test_staff_edit_the_repairs_from_the_service_page(seeded: None, staff: User,
     lights = list(ServiceForLight.objects.filter(service=service))
     battery = WarningLight.objects.get(code="battery")
     form = {
-        "name": service.name,
+        "name_en": service.name_en,
+        "name_fr": "Changement du thermostat",
         "category": service.category,
-        "description": service.description,
+        "description_en": service.description_en,
+        "description_fr": service.description_fr,
         "cost_min": str(service.cost_min),
         "cost_max": str(service.cost_max),
         "currency": service.currency,
@@ -103,6 +105,13 @@ def test_staff_edit_the_repairs_from_the_service_page(seeded: None, staff: User,
 
     assert response.status_code == 302, response.content.decode()[:2000]
     assert battery in service.warning_lights.all()
+    # Both languages are edited on the one page; the original column keeps the English name.
+    stored = Service.objects.rewrite(False).values("name", "name_en", "name_fr").get(pk=service.pk)  # type: ignore[attr-defined]
+    assert stored == {
+        "name": "Thermostat replacement",
+        "name_en": "Thermostat replacement",
+        "name_fr": "Changement du thermostat",
+    }
 
 
 def test_the_light_and_the_sound_pages_list_the_services_that_fix_them(

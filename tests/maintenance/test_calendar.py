@@ -9,6 +9,7 @@ from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import User, Vehicle
@@ -246,6 +247,17 @@ def test_switching_the_feed_off(driver: User, client_for: Callable[[User], APICl
     assert client.delete(TOKEN_URL).status_code == HTTPStatus.NO_CONTENT
     assert fetch(api_client, feed_url).status_code == HTTPStatus.NOT_FOUND
     assert client.delete(TOKEN_URL).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_french_driver_with_no_feed_is_told_so_in_french(
+    driver: User, client_for: Callable[[User], APIClient]
+) -> None:
+    # The middleware activates French on this thread; the block puts English back for the tests after this one.
+    with translation.override("en"):
+        response = client_for(driver).delete(TOKEN_URL, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["error"]["message"] == "Vous n'avez pas de flux de calendrier."
 
 
 def test_a_suspended_accounts_feed_goes_dark(
