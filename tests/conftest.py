@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.cache import caches
 from django.db import connection
 from django.db.backends.signals import connection_created
+from django.utils import translation
 from model_bakery import baker
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -66,6 +68,14 @@ def _fresh_cache(request: pytest.FixtureRequest) -> None:
         return
     for backend in caches.all():
         backend.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """Every test ends in the default language: a French request activates French in this thread, and Django
+    switches it back only at the end of a real request cycle, so the next test would otherwise start in French."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
