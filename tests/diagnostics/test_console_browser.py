@@ -212,7 +212,7 @@ def test_every_console_page_opens_and_shows_its_parts(
     assert page.locator("#worst-confusions tbody tr").count() == 10
     assert "All traffic not routed to a testing model" in page.locator(".field-traffic").inner_text()
 
-    # The editors: lines for causes, a week of times for hours; a change goes through the browser.
+    # The editors: lines for the English causes, a week of times for hours; a change goes through the browser.
     light = apps.get_model("catalog", "WarningLight").objects.get(code="oil_pressure")
     _open(
         page,
@@ -221,7 +221,7 @@ def test_every_console_page_opens_and_shows_its_parts(
         screenshots,
         "03-warning-light",
     )
-    causes = page.locator("#id_common_causes input[type=text]")
+    causes = page.locator("#id_common_causes_en input[type=text]")
     assert causes.count() == len(light.common_causes) + 2
     causes.nth(len(light.common_causes)).fill("A loose sensor connector")
     page.click("input[name=_continue]")
