@@ -8,6 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -28,6 +29,8 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The ETag the object was read with: a stale one is refused with 412 instead of overwriting.",
 )
+# A delete takes no body, so its only bad input is an If-Match that is not one of our ETags.
+BAD_IF_MATCH = {400: OpenApiResponse(ErrorSerializer, description="If-Match is not an ETag this API gave out.")}
 PRECONDITION_FAILED = {
     412: OpenApiResponse(ErrorSerializer, description="If-Match names an older version: read again and merge.")
 }
@@ -181,7 +184,18 @@ class PushOperationSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class PushSerializer(StrictFieldsMixin, serializers.Serializer):
-    operations = PushOperationSerializer(many=True, allow_empty=False, max_length=PUSH_MAX_OPERATIONS)
+    operations = PushOperationSerializer(many=True)
+
+    def validate_operations(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # Checked here rather than by the list's own options, whose errors would nest under non_field_errors
+        # and break the error shape's flat `fields`.
+        if not value:
+            raise serializers.ValidationError(_("Send at least one operation."))
+        if len(value) > PUSH_MAX_OPERATIONS:
+            raise serializers.ValidationError(
+                _("Send at most %(count)d operations in one push.") % {"count": PUSH_MAX_OPERATIONS}
+            )
+        return value
 
 
 class PushResultSerializer(serializers.Serializer):

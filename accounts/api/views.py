@@ -62,7 +62,7 @@ from accounts.throttles import (
     VerificationResendThrottle,
 )
 from cardoc.serializers import error_responses
-from cardoc.sync_api import ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
+from cardoc.sync_api import BAD_IF_MATCH, ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
 
 BAD_REQUEST = HTTPStatus.BAD_REQUEST
 UNAUTHORIZED = HTTPStatus.UNAUTHORIZED
@@ -287,6 +287,7 @@ _VEHICLE_WRITE_ERRORS = error_responses(BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NO
         responses={
             HTTPStatus.NO_CONTENT: NO_CONTENT,
             **error_responses(UNAUTHORIZED, FORBIDDEN, NOT_FOUND),
+            **BAD_IF_MATCH,
             **PRECONDITION_FAILED,
         },
     ),

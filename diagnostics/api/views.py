@@ -23,7 +23,7 @@ from cardoc.exceptions import ConflictError, DomainError
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.parsers import JSONParser
 from cardoc.serializers import ErrorSerializer
-from cardoc.sync_api import IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
+from cardoc.sync_api import BAD_IF_MATCH, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
 from diagnostics import media
 from diagnostics.api.serializers import (
     DiagnosticCreateSerializer,
@@ -146,7 +146,7 @@ class CapturedNewestFirstPagination(NewestFirstCursorPagination):
     destroy=extend_schema(
         summary="Delete a diagnostic, its result and its media",
         parameters=[IF_MATCH],
-        responses={204: None, **ERRORS_READ, **PRECONDITION_FAILED},
+        responses={204: None, **ERRORS_READ, **BAD_IF_MATCH, **PRECONDITION_FAILED},
     ),
 )
 class DiagnosticViewSet(
@@ -159,6 +159,9 @@ class DiagnosticViewSet(
     """A driver's diagnostics: upload, history, result, re-analysis, deletion and the media themselves."""
 
     sync_kind = "diagnostic"
+    # The sync mixin brings update(), which would make the router offer PUT and PATCH: a diagnostic is
+    # never edited, only re-analysed.
+    http_method_names = ["get", "post", "delete", "head", "options"]
 
     serializer_class = DiagnosticSerializer
     filterset_class = DiagnosticFilter

@@ -29,7 +29,7 @@ from accounts.throttles import CalendarTokenThrottle
 from cardoc import rls
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.serializers import ErrorSerializer, error_responses
-from cardoc.sync_api import ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
+from cardoc.sync_api import BAD_IF_MATCH, ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
 from diagnostics.models import DiagnosticRecord
 from maintenance import services
 from maintenance.api.serializers import (
@@ -100,7 +100,7 @@ class TodayMixin:
     destroy=extend_schema(
         summary="Delete a maintenance record",
         parameters=[IF_MATCH],
-        responses={204: None, **error_responses(401, 404), **PRECONDITION_FAILED},
+        responses={204: None, **error_responses(401, 404), **BAD_IF_MATCH, **PRECONDITION_FAILED},
     ),
 )
 class MaintenanceRecordViewSet(SyncedViewSetMixin, TodayMixin, viewsets.ModelViewSet):

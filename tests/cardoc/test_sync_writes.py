@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User, Vehicle
 from cardoc.models import SyncChange
+from cardoc.sync_api import PUSH_MAX_OPERATIONS
 from maintenance.models import MaintenanceRecord
 
 pytestmark = pytest.mark.django_db
@@ -187,6 +188,20 @@ def test_a_malformed_push_is_a_400(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert field in response.json()["error"]["fields"]
+
+
+def test_an_empty_or_oversized_push_names_operations_with_flat_messages(
+    driver: User, client_for: Callable[[User], APIClient]
+) -> None:
+    client = client_for(driver)
+    too_many = [{"op": "delete", "type": "vehicle", "id": str(uuid.uuid4())}] * (PUSH_MAX_OPERATIONS + 1)
+    for operations, message in (([], "Send at least one operation."), (too_many, "Send at most")):
+        response = client.post(PUSH, {"operations": operations}, format="json")
+
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        # The error shape's fields are lists of strings, never nested objects.
+        [text] = response.json()["error"]["fields"]["operations"]
+        assert text.startswith(message)
 
 
 def test_a_push_applies_each_operation_and_reports_each(driver: User, client_for: Callable[[User], APIClient]) -> None:
