@@ -90,6 +90,24 @@ def error_body(code: str, message: StrOrPromise, fields: dict[str, Any] | None =
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
+def _messages(detail: Any, path: str = "") -> list[str]:
+    """A nested error (a list of items, an object inside an object) as flat strings, each led by its path
+    ("0.id: Must be a valid UUID."), so every field of the error shape stays a list of strings."""
+    if isinstance(detail, dict):
+        return [m for key, value in detail.items() for m in _messages(value, f"{path}.{key}" if path else str(key))]
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [f"{path}: {item}" if path else str(item) for item in detail]
+        return [
+            m for index, item in enumerate(detail) for m in _messages(item, f"{path}.{index}" if path else str(index))
+        ]
+    return [f"{path}: {detail}" if path else str(detail)]
+
+
+def _flat_fields(detail: dict[str, Any]) -> dict[str, Any]:
+    return {key: _messages(value) for key, value in detail.items()}
+
+
 def _first_message(detail: Any) -> str:
     if isinstance(detail, dict):
         for value in detail.values():
@@ -131,7 +149,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         first = _first_message(detail)
-        response.data = error_body("validation_error", first or _("Invalid input."), detail)
+        response.data = error_body("validation_error", first or _("Invalid input."), _flat_fields(detail))
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         if isinstance(codes, str):

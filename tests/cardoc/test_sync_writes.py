@@ -203,6 +203,11 @@ def test_an_empty_or_oversized_push_names_operations_with_flat_messages(
         [text] = response.json()["error"]["fields"]["operations"]
         assert text.startswith(message)
 
+    # An error inside one operation is named by its place in the list.
+    response = client.post(PUSH, {"operations": [{"op": "delete", "type": "vehicle", "id": "nope"}]}, format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"]["fields"]["operations"] == ["0.id: Must be a valid UUID."]
+
 
 def test_a_push_applies_each_operation_and_reports_each(driver: User, client_for: Callable[[User], APIClient]) -> None:
     car_id, job_id, bad_id, orphan_id = (str(uuid.uuid4()) for _ in range(4))
