@@ -11,6 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
+from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
 from model_bakery import baker
 
@@ -25,6 +26,9 @@ from tests.diagnostics.media_factory import dashboard_photo
 pytestmark = pytest.mark.django_db
 
 LONG_AGO = timedelta(minutes=11)
+# These read the queue back to see what was queued, which only the database broker allows; with Redis (the
+# third CI run) the sweep behaves the same, but its queue cannot be listed.
+reads_the_queue = pytest.mark.skipif(not Conf.ORM, reason="only the database broker's queue can be read back")
 
 
 def _record(user: User, status: str, *, age: timedelta, attempts: int = 1) -> DiagnosticRecord:
@@ -40,6 +44,7 @@ def _analysis_tasks() -> list[str]:
     return [str(q.task["args"][0]) for q in OrmQ.objects.all() if q.task.get("func").endswith("analyze_diagnostic")]
 
 
+@reads_the_queue
 def test_a_run_stuck_in_progress_is_queued_again_while_attempts_remain(
     driver: User, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -71,6 +76,7 @@ def test_a_run_stuck_on_its_last_attempt_fails_with_a_clear_message(driver: User
     assert AuditEvent.objects.get(action="diagnostic").details["event"] == "failed"
 
 
+@reads_the_queue
 def test_recent_runs_and_finished_diagnostics_are_left_alone(driver: User) -> None:
     running = _record(driver, "in_progress", age=timedelta(minutes=2))
     waiting = _record(driver, "pending", age=timedelta(minutes=2))
@@ -84,6 +90,7 @@ def test_recent_runs_and_finished_diagnostics_are_left_alone(driver: User) -> No
     assert _analysis_tasks() == []
 
 
+@reads_the_queue
 def test_an_old_pending_diagnostic_whose_task_was_lost_is_queued_again(
     driver: User, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -96,6 +103,7 @@ def test_an_old_pending_diagnostic_whose_task_was_lost_is_queued_again(
     assert _analysis_tasks() == [str(lost.pk)]
 
 
+@reads_the_queue
 def test_an_old_pending_diagnostic_still_in_the_queue_is_not_queued_twice(driver: User) -> None:
     waiting = _record(driver, "pending", age=LONG_AGO, attempts=0)
     enqueue("diagnostics.tasks.analyze_diagnostic", str(waiting.pk))
