@@ -306,7 +306,7 @@ class Detection(models.Model):
 
     @property
     def code(self) -> str:
-        return (self.warning_light or self.engine_sound).code  # type: ignore[union-attr]
+        return self.entry.code
 
 
 class FeedbackQuerySet(models.QuerySet["DiagnosticFeedback"]):

@@ -48,7 +48,7 @@ from cardoc.models import AuditAction
 from cardoc.services import audit_record
 from cardoc.sniff import PDF, MediaKind, sniff_file
 from cardoc.uploads import exceeded_pixel_limit, megabytes
-from catalog.models import EngineSound, SoundSeverity, TroubleCode, WarningLight
+from catalog.models import SoundSeverity
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult, DiagnosticStatus, Urgency
 from directory.models import Mechanic
 from maintenance import csvio, dates
@@ -633,22 +633,16 @@ def _top_finding(record: DiagnosticRecord) -> Detection | None:
     )
     return min(
         detections,
-        key=lambda d: (SEVERITY_RANK.get(_catalog_entry(d).severity, 2), -d.confidence),
+        key=lambda d: (SEVERITY_RANK.get(d.entry.severity, 2), -d.confidence),
         default=None,
     )
-
-
-def _catalog_entry(detection: Detection) -> WarningLight | EngineSound | TroubleCode:
-    # A detection names exactly one of the three (a database constraint says so).
-    entry = detection.warning_light or detection.engine_sound or detection.trouble_code
-    return cast("WarningLight | EngineSound | TroubleCode", entry)
 
 
 def _finding_name(detection: Detection) -> str:
     """What the inbox calls the finding, in the active language where translated."""
     if detection.trouble_code is not None:
         return f"{detection.trouble_code.code} {detection.trouble_code.meaning}"
-    return str(_catalog_entry(detection).name)
+    return str(detection.entry.name)
 
 
 def diagnostic_notify(*, record: DiagnosticRecord) -> Notification | None:

@@ -15,7 +15,7 @@ from accounts.models import User, Vehicle
 from catalog.models import WarningLight
 from catalog.services import trouble_codes_upsert
 from catalog.trouble_codes import trouble_code_rows
-from diagnostics.models import Detection, DiagnosticRecord
+from diagnostics.models import Detection, DiagnosticRecord, FindingFeedback
 from directory.models import Mechanic, MechanicService, Service, ServiceForLight
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +144,24 @@ def test_a_misfire_code_names_the_garages_near_yaounde_that_fix_its_light(
     (repair,) = finding["repairs"]
     assert repair["service"]["name"] == "Engine diagnostics"
     assert [garage["business_name"] for garage in repair["garages"]] == ["Garage du Centre", "Garage de Mvan"]
+
+
+def test_a_driver_confirms_a_trouble_code_finding(
+    driver: User,
+    trouble_codes: None,
+    tasks_sync: None,
+    client_for: Callable[[User], APIClient],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client = client_for(driver)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(URL, {"diagnostic_type": "trouble_codes", "dtc_codes": ["P0301"]}, format="json")
+    record_id = created.json()["id"]
+    (finding,) = client.get(f"{URL}/{record_id}/results").json()["detections"]
+
+    response = client.post(
+        f"{URL}/{record_id}/feedback", {"findings": [{"finding": finding["id"], "verdict": "confirmed"}]}, format="json"
+    )
+
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    assert FindingFeedback.objects.get().predicted_code == "P0301"
