@@ -82,6 +82,9 @@ class SyncSource:
 
     ``owner`` is the foreign key to the owning driver, or None for public content (catalog, directory),
     which every signed-in user's feed carries. ``operations`` are what ``/sync/push`` may do to it.
+    ``updates_commute`` is for a type whose pushed updates cannot undo anyone's change, whatever their
+    order (a notification's read flag only ever turns on): its updates need no ``base_version``, and a
+    stale one is no conflict, so two phones that both read a message offline both get ok.
     """
 
     kind: str
@@ -89,6 +92,7 @@ class SyncSource:
     viewset: str
     owner: str | None = "user"
     operations: frozenset[str] = frozenset()
+    updates_commute: bool = False
 
     @property
     def model_class(self) -> type[models.Model]:
@@ -508,7 +512,8 @@ def _apply(request: Request, source: SyncSource, op: Mapping[str, Any], result: 
         made = client_create(source=source, view=view, data={**data, "id": str(op["id"])})
         result.version, result.data = made.version, view.get_serializer(made.instance).data
         return
-    if op.get("base_version") is None:
+    commutes = op["op"] == UPDATE and source.updates_commute
+    if op.get("base_version") is None and not commutes:
         raise drf_exceptions.ValidationError(
             {"base_version": ["An update or delete names the version it is based on."]}
         )
@@ -519,11 +524,11 @@ def _apply(request: Request, source: SyncSource, op: Mapping[str, Any], result: 
         if op["op"] == DELETE and _already_deleted(request, source, op["id"]):
             return  # a retried delete: done the first time
         raise Http404
-    digest = body_digest({"base_version": op["base_version"], "data": data})
+    digest = body_digest({"base_version": op.get("base_version"), "data": data})
     if op["op"] == UPDATE and _is_replayed_update(source, instance.pk, digest):
         result.version, result.data = version_of(source.kind, instance.pk), view.get_serializer(instance).data
         return
-    require_version(source=source, instance=instance, expected=op["base_version"])
+    require_version(source=source, instance=instance, expected=None if commutes else op["base_version"])
     if op["op"] == DELETE:
         view.perform_destroy(instance)
         return

@@ -17,7 +17,7 @@ class DiagnosticsConfig(AppConfig):
         hooks.metric_collectors.register("diagnostics.metrics.diagnostic_metrics")
         hooks.storage_usage.register("diagnostics.services.user_storage_used")
         from cardoc import sync
-        from cardoc.sync import DELETE, SyncSource
+        from cardoc.sync import CREATE, DELETE, UPDATE, SyncSource
 
         # Created by the multipart upload (keyed by client_ref), never by a push; a push may delete one.
         diagnostics = SyncSource(
@@ -27,6 +27,15 @@ class DiagnosticsConfig(AppConfig):
             operations=frozenset({DELETE}),
         )
         sync.register(diagnostics)
+        # Feedback given offline: made with the app's id, corrected by a pushed update; it goes with its diagnostic.
+        sync.register(
+            SyncSource(
+                kind="feedback",
+                model="diagnostics.DiagnosticFeedback",
+                viewset="diagnostics.api.views.FeedbackViewSet",
+                operations=frozenset({CREATE, UPDATE}),
+            )
+        )
         from django.db.models.signals import post_delete
 
         from diagnostics.models import DiagnosticRecord

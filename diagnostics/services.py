@@ -672,6 +672,7 @@ def diagnostic_feedback_submit(
     findings: list[FindingVerdict],
     mechanic_found_code: str | None = UNCHANGED,
     note: str = UNCHANGED,
+    feedback_id: UUID | None = None,
     request: HttpRequest | None = None,
 ) -> tuple[DiagnosticFeedback, bool]:
     """Store the driver's verdicts on a completed diagnostic's findings; returns (feedback, created).
@@ -680,6 +681,10 @@ def diagnostic_feedback_submit(
     keep theirs, and ``mechanic_found_code`` and ``note`` replace theirs when given. Each finding's model
     and predicted code are copied, so the model's live precision outlives a re-analysis. Audited, with
     the codes but not the note (the driver's own words stay out of the audit trail).
+
+    ``feedback_id`` is an id the app chose offline (``cardoc.sync``): the first send is made with it, and
+    it never corrects feedback that exists already (sent from another phone, say): that is a 409, and the
+    phone sends its verdicts again as a correction of that one, or drops them.
     """
     # The record's row lock orders two sends from two phones; the second sees the first's feedback.
     locked = DiagnosticRecord.objects.select_for_update(of=("self",)).filter(pk=record.pk).first()
@@ -734,12 +739,19 @@ def diagnostic_feedback_submit(
 
     feedback = DiagnosticFeedback.objects.filter(record=locked).first()
     created = feedback is None
+    if feedback is not None and feedback_id is not None:
+        raise ConflictError(
+            _("This diagnostic has feedback already: send yours as a correction of it."),
+            code="feedback_exists",
+        )
     if feedback is None:
         said_code = mechanic_found_code is not UNCHANGED and bool(mechanic_found_code)
         said_note = note is not UNCHANGED and bool((note or "").strip())
         if not resolved and not said_code and not said_note:
             raise ValidationError({"findings": ["Say something: a verdict on a finding, or what the mechanic found."]})
         feedback = DiagnosticFeedback(record=locked, user=locked.user, note="")
+        if feedback_id is not None:
+            feedback.id = feedback_id
     else:
         feedback.revision += 1
     if mechanic_found_code is not UNCHANGED:

@@ -15,9 +15,7 @@ class DirectoryConfig(AppConfig):
         # Imported here: these modules read models, which exist only once the registry is ready.
         from cardoc import sync
         from cardoc.public_cache import watch_public_content
-        from cardoc.sync import DELETE, SyncSource
-
-        DELETE_ONLY = frozenset({DELETE})
+        from cardoc.sync import ALL_OPERATIONS, SyncSource
         from directory.signals import review_deleted
 
         watch_public_content("directory.Service")
@@ -28,9 +26,10 @@ class DirectoryConfig(AppConfig):
         sync.register(
             SyncSource(kind="mechanic", model="directory.Mechanic", viewset=f"{views}.MechanicViewSet", owner=None)
         )
+        # The author's own reviews: written offline with an id the app chose, edited and deleted by a push.
         sync.register(
             SyncSource(
-                kind="review", model="directory.Review", viewset=f"{views}.ReviewViewSet", operations=DELETE_ONLY
+                kind="review", model="directory.Review", viewset=f"{views}.ReviewViewSet", operations=ALL_OPERATIONS
             )
         )
         hooks.content_seeders.register("directory.services.directory_seed")

@@ -331,6 +331,7 @@ def review_submit(
     rating: int,
     comment: str = "",
     visit_id: UUID | None = None,
+    review_id: UUID | None = None,
     request: HttpRequest | None = None,
 ) -> tuple[Review, bool]:
     """Record ``user``'s 1 to 5 rating of ``mechanic`` and refresh the listing's average and count.
@@ -338,6 +339,10 @@ def review_submit(
     A driver has one review per visit (``visit_id``: their completed maintenance record at this garage,
     which makes it a verified visit) and one not tied to any visit; posting again for the same visit, or
     again without one, replaces that review. Returns the review and whether it is new.
+
+    ``review_id`` is an id the app chose offline (``cardoc.sync``): the review is made with it, and never
+    replaces one the driver already has for that visit (or without one): that is a 409, since the phone
+    would otherwise hold a review the server no longer has, and the other one's words would be lost.
     """
     _check_rating(rating)
     locked = Mechanic.objects.select_for_update().get(pk=mechanic.pk)
@@ -347,12 +352,19 @@ def review_submit(
         raise ValidationError({"visit": gettext("This is not one of your completed jobs at this garage.")})
     if visit_id is not None and Review.objects.filter(visit_id=visit_id).exclude(user=user).exists():
         raise ValidationError({"visit": gettext("This visit has been reviewed already.")})
-    review, created = Review.objects.update_or_create(
-        user=user,
-        mechanic=locked,
-        visit_id=visit_id,
-        defaults={"rating": rating, "comment": comment, "author_name": review_author_name(user=user)},
-    )
+    fields = {"rating": rating, "comment": comment, "author_name": review_author_name(user=user)}
+    if review_id is None:
+        review, created = Review.objects.update_or_create(
+            user=user, mechanic=locked, visit_id=visit_id, defaults=fields
+        )
+    elif Review.objects.filter(user=user, mechanic=locked, visit_id=visit_id).exists():
+        raise ConflictError(
+            gettext("You have reviewed this garage already (for this visit): edit that review instead."),
+            code="review_exists",
+        )
+    else:
+        review = Review.objects.create(id=review_id, user=user, mechanic=locked, visit_id=visit_id, **fields)
+        created = True
     refreshed = mechanic_refresh_rating(mechanic_id=locked.pk)
     review.mechanic = refreshed or locked
     audit_record(

@@ -30,7 +30,7 @@ class MaintenanceConfig(AppConfig):
         # or account) removes its file once the deletion commits.
         post_delete.connect(_discard, sender=Attachment, dispatch_uid="maintenance_discard_attachment_files")
         from cardoc import sync
-        from cardoc.sync import ALL_OPERATIONS, SyncSource
+        from cardoc.sync import ALL_OPERATIONS, UPDATE, SyncSource
 
         views = "maintenance.api.views"
         records = SyncSource(
@@ -40,8 +40,16 @@ class MaintenanceConfig(AppConfig):
             operations=ALL_OPERATIONS,
         )
         sync.register(records)
+        # The server writes notifications; a phone only marks them read (offline too), an update that
+        # commutes: read on two phones, it is read once, and neither push is a conflict.
         sync.register(
-            SyncSource(kind="notification", model="maintenance.Notification", viewset=f"{views}.NotificationViewSet")
+            SyncSource(
+                kind="notification",
+                model="maintenance.Notification",
+                viewset=f"{views}.NotificationViewSet",
+                operations=frozenset({UPDATE}),
+                updates_commute=True,
+            )
         )
         # Fill-ups reach the phone through the feed; they are written through their own endpoints.
         sync.register(

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from accounts.models import Vehicle
 from cardoc.serializers import StrictFieldsMixin
+from cardoc.sync_api import ClientIdField, ClientIdSerializerMixin
 from catalog.models import TROUBLE_CODE_PATTERN, TROUBLE_CODE_SHAPE, EngineSound, TroubleCode, WarningLight
 from diagnostics.models import (
     RETAKE_INSTRUCTIONS,
@@ -531,6 +532,11 @@ class FindingVerdictInputSerializer(serializers.Serializer):
 class FeedbackInputSerializer(StrictFieldsMixin, serializers.Serializer):
     """Per finding, confirm it, reject it or give the right code; and what the mechanic found, if you know."""
 
+    id = ClientIdField(
+        help_text="Optional, on the first send only: a UUID the app made, to make it safe to retry (see "
+        "/sync/push). The same id and body again answer the stored feedback (200, nothing re-applied); the "
+        "same id with another body, or an id when the diagnostic has feedback already, is a 409."
+    )
     findings = FindingVerdictInputSerializer(many=True, required=False, max_length=MAX_VERDICTS)
     mechanic_found_code = serializers.SlugField(
         required=False,
@@ -542,6 +548,28 @@ class FeedbackInputSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=2000, help_text="What the mechanic said, in your words."
     )
+
+
+class SyncedFeedbackCreateSerializer(FeedbackInputSerializer):
+    """Feedback sent from offline by ``/sync/push``: the diagnostic is in the body, not the URL."""
+
+    diagnostic = serializers.PrimaryKeyRelatedField(queryset=DiagnosticRecord.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # only the driver's own diagnostics
+            self.fields["diagnostic"].queryset = DiagnosticRecord.objects.visible_to(request.user)  # type: ignore[attr-defined]
+
+    def to_representation(self, instance: DiagnosticFeedback) -> dict[str, Any]:
+        return FeedbackSerializer(instance, context=self.context).data
+
+
+class SyncedFeedbackUpdateSerializer(ClientIdSerializerMixin, FeedbackInputSerializer):
+    """A pushed correction: the fields of a second POST, the feedback as GET shows it out."""
+
+    def to_representation(self, instance: DiagnosticFeedback) -> dict[str, Any]:
+        return FeedbackSerializer(instance, context=self.context).data
 
 
 class FindingFeedbackSerializer(serializers.ModelSerializer):

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.throttles import DiagnosticWriteThrottle
+from cardoc import sync
 from cardoc.exceptions import ConflictError, DomainError
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.parsers import JSONParser
@@ -33,6 +34,8 @@ from diagnostics.api.serializers import (
     FeedbackSerializer,
     NearSerializer,
     ResultSerializer,
+    SyncedFeedbackCreateSerializer,
+    SyncedFeedbackUpdateSerializer,
     WaitSerializer,
 )
 from diagnostics.filters import DiagnosticFilter
@@ -104,13 +107,33 @@ def _requested_point(request: Request) -> Point | None:
     return None if near is None else Point(latitude=near[0], longitude=near[1], source="near")
 
 
-def _feedback_of(record: DiagnosticRecord) -> DiagnosticFeedback | None:
+def _feedback_for_reading() -> QuerySet[DiagnosticFeedback]:
     findings = FindingFeedback.objects.select_related("ml_model", "corrected_light", "corrected_sound")
-    return (
-        DiagnosticFeedback.objects.filter(record=record)
-        .select_related("mechanic_found_light", "mechanic_found_sound")
-        .prefetch_related(Prefetch("findings", queryset=findings))
-        .first()
+    return DiagnosticFeedback.objects.select_related("mechanic_found_light", "mechanic_found_sound").prefetch_related(
+        Prefetch("findings", queryset=findings)
+    )
+
+
+def _feedback_of(record: DiagnosticRecord) -> DiagnosticFeedback | None:
+    return _feedback_for_reading().filter(record=record).first()
+
+
+def _feedback_submit(
+    request: Request, record: DiagnosticRecord, data: dict[str, Any], *, feedback_id: Any = None
+) -> tuple[DiagnosticFeedback, bool]:
+    """Send validated feedback input (FeedbackInputSerializer's) to the service."""
+    verdicts = [
+        FindingVerdict(detection_id=item["finding"], verdict=item["verdict"], code=item.get("code"))
+        for item in data.get("findings", [])
+    ]
+    return diagnostic_feedback_submit(
+        record=record,
+        user=request.user,
+        findings=verdicts,
+        mechanic_found_code=data.get("mechanic_found_code", UNCHANGED),
+        note=data.get("note", UNCHANGED),
+        feedback_id=feedback_id,
+        request=request,
     )
 
 
@@ -300,7 +323,11 @@ class DiagnosticViewSet(
             "optionally `mechanic_found_code` and a `note`. Send it again (POST) to correct it: a verdict "
             "replaces the earlier one on the same finding, findings you leave out keep theirs, and "
             "`mechanic_found_code` and `note` replace theirs when sent (null or empty clears them). "
-            "201 the first time, 200 for a correction. Only the diagnostic's owner may send it."
+            "201 the first time, 200 for a correction. Only the diagnostic's owner may send it. "
+            "With `id` (a UUID the app made) the first send is safe to retry: the same id and body answer the "
+            "stored feedback (200, nothing applied twice); the same id with another body (409, code "
+            "id_conflict), or an id when the diagnostic has feedback already (409, code feedback_exists), "
+            "changes nothing. A correction is then sent without `id`, or pushed as an update."
         ),
         request=FeedbackInputSerializer,
         responses={
@@ -308,7 +335,11 @@ class DiagnosticViewSet(
             200: OpenApiResponse(FeedbackSerializer, description="Corrected."),
             **BAD_INPUT,
             **ERRORS_READ,
-            409: OpenApiResponse(ErrorSerializer, description="No completed result to give feedback on."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="No completed result to give feedback on (analysis_pending), or the `id` was used "
+                "by another send (id_conflict) or the diagnostic has feedback already (feedback_exists).",
+            ),
             415: OpenApiResponse(ErrorSerializer, description="Send JSON."),
         },
     )
@@ -322,19 +353,17 @@ class DiagnosticViewSet(
             return Response(FeedbackSerializer(feedback).data)
         payload = FeedbackInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        verdicts = [
-            FindingVerdict(detection_id=item["finding"], verdict=item["verdict"], code=item.get("code"))
-            for item in data.get("findings", [])
-        ]
-        feedback, created = diagnostic_feedback_submit(
-            record=record,
-            user=request.user,
-            findings=verdicts,
-            mechanic_found_code=data.get("mechanic_found_code", UNCHANGED),
-            note=data.get("note", UNCHANGED),
-            request=request,
-        )
+        if payload.validated_data.get("id") is not None:
+            # The path a push takes (FeedbackViewSet's create), so a post and a push with one id are one send.
+            source = sync.sources()["feedback"]
+            view = source.view(request, action="create")
+            made = sync.client_create(source=source, view=view, data={**request.data, "diagnostic": str(record.pk)})
+            response = Response(
+                view.get_serializer(made.instance).data, status=HTTPStatus.CREATED if made.created else HTTPStatus.OK
+            )
+            response["ETag"] = sync.etag(made.version)
+            return response
+        _feedback, created = _feedback_submit(request, record, payload.validated_data)
         body = FeedbackSerializer(_feedback_of(record)).data
         return Response(body, status=HTTPStatus.CREATED if created else HTTPStatus.OK)
 
@@ -390,3 +419,33 @@ class DiagnosticViewSet(
     @action(detail=True, methods=["get"], content_negotiation_class=_IgnoreAccept)
     def audio(self, request: Request, pk: str | None = None) -> FileResponse:
         return self._stream("audio")
+
+
+class FeedbackViewSet(viewsets.GenericViewSet):
+    """Drivers' feedback as the change feed and ``/sync/push`` see it: one per diagnostic, by its own id.
+
+    Not routed: over REST, feedback is read and sent at /diagnostics/{id}/feedback, whose POST with an
+    ``id`` goes through this viewset's create, exactly as a pushed create does.
+    """
+
+    queryset = DiagnosticFeedback.objects.none()
+    serializer_class = FeedbackSerializer
+
+    def get_queryset(self) -> QuerySet[DiagnosticFeedback]:
+        return _feedback_for_reading().filter(user=self.request.user)
+
+    def get_serializer_class(self) -> type[Any]:
+        if self.action == "create":
+            return SyncedFeedbackCreateSerializer
+        if self.action == "partial_update":
+            return SyncedFeedbackUpdateSerializer
+        return FeedbackSerializer
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        feedback, _created = _feedback_submit(self.request, data["diagnostic"], data, feedback_id=data.get("id"))
+        serializer.instance = self.get_queryset().get(pk=feedback.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        feedback, _created = _feedback_submit(self.request, serializer.instance.record, serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=feedback.pk)

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cardoc.sync_api import ClientIdField
 from directory.models import GaragePhoto, Mechanic, MechanicService, PaymentMethod, ReportReason, Review, Service
 
 
@@ -120,6 +121,11 @@ class MechanicSerializer(serializers.ModelSerializer):
 
 
 class ReviewInputSerializer(serializers.Serializer):
+    id = ClientIdField(
+        help_text="Optional: a UUID the app made, to make the post safe to retry (see /sync/push). The same id "
+        "and body again answers the stored review (200); the same id with another body, or an id while you "
+        "already have a review for this garage (for this visit), is a 409 and replaces nothing."
+    )
     rating = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     visit = serializers.UUIDField(
@@ -134,6 +140,28 @@ class ReviewInputSerializer(serializers.Serializer):
 class ReviewUpdateSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class SyncedReviewCreateSerializer(ReviewInputSerializer):
+    """A review made offline, as ``/sync/push`` sends it: the mechanic is in the body, not the URL."""
+
+    mechanic = serializers.PrimaryKeyRelatedField(queryset=Mechanic.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # only the listings this driver can see
+            self.fields["mechanic"].queryset = Mechanic.objects.visible_to(request.user)  # type: ignore[attr-defined]
+
+    def to_representation(self, instance: Review) -> dict[str, Any]:
+        return ReviewSerializer(instance, context=self.context).data
+
+
+class SyncedReviewUpdateSerializer(ReviewUpdateSerializer):
+    """A pushed edit of a review: the REST PATCH's fields in, the review as everyone reads it out."""
+
+    def to_representation(self, instance: Review) -> dict[str, Any]:
+        return ReviewSerializer(instance, context=self.context).data
 
 
 class ReplySerializer(serializers.Serializer):

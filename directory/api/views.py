@@ -15,9 +15,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from accounts.throttles import ReviewThrottle
+from cardoc import sync
 from cardoc.pagination import CappedPaginator, NewestFirstCursorPagination, PageNumberPagination
 from cardoc.public_cache import PublicCachedReadMixin
 from cardoc.serializers import error_responses
+from cardoc.sync_api import ID_CONFLICT
 from directory.api.serializers import (
     HelpfulSerializer,
     MechanicSerializer,
@@ -29,6 +31,8 @@ from directory.api.serializers import (
     ReviewSerializer,
     ReviewUpdateSerializer,
     ServiceSerializer,
+    SyncedReviewCreateSerializer,
+    SyncedReviewUpdateSerializer,
 )
 from directory.filters import MechanicFilter, ServiceFilter
 from directory.models import NEAREST_LIMIT, GaragePhoto, Mechanic, MechanicService, Review, Service
@@ -126,10 +130,14 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
             200: ReviewSerializer,
             **error_responses(400, 401, 404, 429),
             403: error_responses(403)[403],
+            **ID_CONFLICT,
         },
         description="201 for a new review, 200 when it replaces the user's earlier one for the same visit (or "
         "the earlier one without a visit). Naming a visit, your completed maintenance record at this garage, "
-        "makes the review a verified visit. A listing's owner cannot review it (403, code own_listing).",
+        "makes the review a verified visit. A listing's owner cannot review it (403, code own_listing). "
+        "With `id` (a UUID the app made) the post is safe to retry: the same id and body answer the stored "
+        "review (200); the same id with another body (409, code id_conflict), or an id while you already "
+        "have a review here for this visit or without one (409, code review_exists), replaces nothing.",
     )
     @action(detail=True, methods=["get", "post"], url_path="reviews", filterset_class=None, pagination_class=None)
     def reviews(self, request: Request, pk: str | None = None) -> Response:
@@ -139,6 +147,8 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
         payload = ReviewInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        if data.get("id") is not None:
+            return self._review_with_client_id(request, mechanic)
         review, created = review_submit(
             user=request.user,
             mechanic=mechanic,
@@ -149,6 +159,16 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(ReviewSerializer(review).data, status=code)
+
+    def _review_with_client_id(self, request: Request, mechanic: Mechanic) -> Response:
+        # The same path as a review pushed from offline (ReviewViewSet's create), so a post and a push
+        # with one id are one review.
+        source = sync.sources()["review"]
+        view = source.view(request, action="create")
+        made = sync.client_create(source=source, view=view, data={**request.data, "mechanic": str(mechanic.pk)})
+        response = Response(view.get_serializer(made.instance).data, status=201 if made.created else 200)
+        response["ETag"] = sync.etag(made.version)
+        return response
 
     def _review_page(self, request: Request, mechanic: Mechanic) -> Response:
         choice = ReviewOrderingSerializer(data=request.query_params)
@@ -201,10 +221,35 @@ class ReviewViewSet(
     http_method_names = ["get", "patch", "delete", "post", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Review]:
-        if self.action in {"partial_update", "destroy"}:
+        if self.action in {"create", "partial_update", "destroy"}:
             # Someone else's review is simply not found for writing, even by staff (they use the admin).
             return reviews_for_reading().filter(user=self.request.user)
         return reviews_for_reading().visible_to(self.request.user)
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        # "create" exists only for /sync/push and a post with a client id (no route: no create() here).
+        if self.action == "create":
+            return SyncedReviewCreateSerializer
+        if self.action == "partial_update":
+            return SyncedReviewUpdateSerializer
+        return ReviewSerializer
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        data = serializer.validated_data
+        serializer.instance, _created = review_submit(
+            user=self.request.user,
+            mechanic=data["mechanic"],
+            rating=data["rating"],
+            comment=data["comment"],
+            visit_id=data["visit"],
+            review_id=data.get("id"),
+            request=self.request,
+        )
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        serializer.instance = review_update(
+            review=serializer.instance, user=self.request.user, request=self.request, **serializer.validated_data
+        )
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         review = self.get_object()

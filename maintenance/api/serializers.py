@@ -191,6 +191,20 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class NotificationReadSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A read pushed from a phone (``/sync/push`` update): the read state only ever turns on."""
+
+    is_read = serializers.BooleanField()
+
+    def validate_is_read(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError(gettext("A read notification stays read: send is_read true."))
+        return value
+
+    def to_representation(self, instance: Notification) -> dict[str, Any]:
+        return NotificationSerializer(instance, context=self.context).data
+
+
 class ReadAllSerializer(serializers.Serializer):
     marked_read = serializers.IntegerField(read_only=True, help_text="How many notifications were unread.")
 

@@ -26,7 +26,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from accounts.throttles import CalendarTokenThrottle
-from cardoc import rls
+from cardoc import rls, sync
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.serializers import ErrorSerializer, error_responses
 from cardoc.sync_api import BAD_IF_MATCH, ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
@@ -37,6 +37,7 @@ from maintenance.api.serializers import (
     CompletionSerializer,
     MaintenanceCompleteSerializer,
     MaintenanceRecordSerializer,
+    NotificationReadSerializer,
     NotificationSerializer,
     QuoteRequestInputSerializer,
     QuoteRequestSerializer,
@@ -320,15 +321,26 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Notification.objects.none()
         return Notification.objects.visible_to(self.request.user).order_by("is_read", "-created_at", "-id")
 
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        # partial_update has no route: it is what a read pushed through /sync/push runs.
+        return NotificationReadSerializer if self.action == "partial_update" else NotificationSerializer
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = services.notification_mark_read(notification=serializer.instance)
+
     @extend_schema(
         summary="Mark a notification read",
+        description="Safe to repeat, from any device: a read notification stays read, with its first read "
+        "time, and answers 200 again. The ETag is its version in the change feed.",
         request=None,
         responses={200: NotificationSerializer, **error_responses(401, 404)},
     )
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str | None = None) -> Response:
         notification = services.notification_mark_read(notification=self.get_object())
-        return Response(self.get_serializer(notification).data)
+        response = Response(self.get_serializer(notification).data)
+        response["ETag"] = sync.etag(sync.version_of("notification", notification.pk))
+        return response
 
     @extend_schema(
         summary="Mark all your notifications read",
