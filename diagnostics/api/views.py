@@ -432,7 +432,7 @@ class FeedbackViewSet(viewsets.GenericViewSet):
     serializer_class = FeedbackSerializer
 
     def get_queryset(self) -> QuerySet[DiagnosticFeedback]:
-        return _feedback_for_reading().filter(user=self.request.user)
+        return _feedback_for_reading().visible_to(self.request.user)
 
     def get_serializer_class(self) -> type[Any]:
         if self.action == "create":
