@@ -5,10 +5,11 @@
 Runs in-process (DRF's test client, the whole middleware stack, no server) on a throwaway SQLite database
 under var/, or on DATABASE_URL as it is (migrated first). In every round each device of each driver goes
 offline, makes random edits (new cars and jobs, edits, deletions, some on the same job as the other
-device), comes back, pushes its outbox twice (the first answer is "lost") and pulls the feed to the end;
-at the end every device pulls once more. It then checks that both devices of a driver hold identical data,
-equal to the server's, with no duplicate and no lost change, and prints push and pull figures. With
-``--json`` the last line is one JSON object.
+device; a review of the driver's garage, which both devices may write, and notifications marked read,
+often the same one on both), comes back, pushes its outbox twice (the first answer is "lost") and pulls
+the feed to the end; at the end every device pulls once more. It then checks that both devices of a
+driver hold identical data, equal to the server's, with no duplicate and no lost change, and prints push
+and pull figures. With ``--json`` the last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OWNED = ("vehicle", "maintenance")
+OWNED = ("vehicle", "maintenance", "review", "notification")
+NOTIFICATIONS_PER_DRIVER = 4
 
 
 @dataclass
@@ -127,12 +129,23 @@ class Phone:
         return {key: value for key, value in self.store.items() if key[0] in OWNED}
 
 
-def offline_edits(phone: Phone, rng: random.Random, edits: int, shared_job: str | None) -> None:
-    """A realistic mix: new cars and jobs (a job on a car made offline too), edits, deletions."""
+def offline_edits(phone: Phone, rng: random.Random, edits: int, shared_job: str | None, garage: str) -> None:
+    """A realistic mix: new cars and jobs (a job on a car made offline too), edits, deletions, a review of the
+    driver's garage (one per driver: the other device's may win), notifications read."""
     for _ in range(edits):
         cars, jobs = phone.owned("vehicle"), phone.owned("maintenance")
+        unread = [key[1] for key, row in phone.store.items() if key[0] == "notification" and not row["is_read"]]
         roll = rng.random()
-        if roll < 0.25 or not cars:
+        if unread and rng.random() < 0.15:
+            # Lowest id first, so the two devices often read the same one while both are offline.
+            phone.update("notification", min(unread), {"is_read": True})
+        elif rng.random() < 0.08:
+            reviews = phone.owned("review")
+            if reviews:
+                phone.update("review", reviews[0], {"rating": rng.randint(1, 5)})
+            else:
+                phone.create("review", {"mechanic": garage, "rating": rng.randint(1, 5), "comment": phone.name})
+        elif roll < 0.25 or not cars:
             phone.create("vehicle", {"make": "Toyota", "model": rng.choice(["Corolla", "Yaris"]), "year": 2015})
         elif roll < 0.5:
             job = {"maintenance_type": "scheduled", "title": "Oil change", "scheduled_date": "2031-01-15"}
@@ -149,7 +162,10 @@ def offline_edits(phone: Phone, rng: random.Random, edits: int, shared_job: str 
 
 def server_state(client: Any) -> dict[tuple[str, str], dict[str, Any]]:
     state: dict[tuple[str, str], dict[str, Any]] = {}
-    for kind, url in (("vehicle", "/api/v1/vehicles"), ("maintenance", "/api/v1/maintenance")):
+    for row in client.get("/api/v1/me/reviews").json()["results"]:  # one review per driver here
+        state[("review", row["id"])] = client.get(f"/api/v1/reviews/{row['id']}").json()
+    lists = (("vehicle", "/api/v1/vehicles"), ("maintenance", "/api/v1/maintenance"))
+    for kind, url in (*lists, ("notification", "/api/v1/notifications")):
         page: str | None = f"{url}?page_size=100"
         while page:
             body = client.get(page).json()
@@ -193,32 +209,40 @@ def main() -> None:
 
     from accounts.models import Role, User, UserProfile
     from cardoc import rls
+    from directory.models import Mechanic
+    from maintenance.models import Notification
 
     rls.set_session_bypass(on=True)  # the script's own set-up; requests are scoped by the middleware
     rng = random.Random(args.seed)
     password = make_password("soak-password-not-used")
     throttles = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": [], "DEFAULT_THROTTLE_RATES": {}}
-    fleets: list[tuple[Phone, Phone, APIClient]] = []
+    fleets: list[tuple[Phone, Phone, APIClient, str]] = []
     with override_settings(REST_FRAMEWORK=throttles, ALLOWED_HOSTS=["testserver"]):
         for n in range(args.drivers):
             email = f"soak{n}-{uuid.uuid4().hex[:8]}@example.com"
             user = User.objects.create(email=email, role=Role.CAR_USER, password=password)
             UserProfile.objects.create(user=user, full_name=f"Soak {n}")
+            # A garage of the driver's own, so no other driver's review changes the rating their copy shows.
+            garage = Mechanic.objects.create(
+                business_name=f"Soak garage {n}", address="Rue 1, Yaoundé", latitude=3.87, longitude=11.52
+            )
+            for i in range(NOTIFICATIONS_PER_DRIVER):
+                Notification.objects.create(user=user, kind="system", title=f"Message {i}")
             token = str(RefreshToken.for_user(user).access_token)
             clients = []
             for _ in range(3):
                 client = APIClient()
                 client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
                 clients.append(client)
-            fleets.append((Phone(clients[0], "A"), Phone(clients[1], "B"), clients[2]))
+            fleets.append((Phone(clients[0], "A"), Phone(clients[1], "B"), clients[2], str(garage.pk)))
 
         push_seconds = pull_seconds = 0.0
         for _ in range(args.rounds):
-            for first, second, _server in fleets:
+            for first, second, _server, garage_id in fleets:
                 shared = sorted(set(first.owned("maintenance")) & set(second.owned("maintenance")))
                 shared_job = rng.choice(shared) if shared else None
-                offline_edits(first, rng, args.edits, shared_job)
-                offline_edits(second, rng, args.edits, shared_job)
+                offline_edits(first, rng, args.edits, shared_job, garage_id)
+                offline_edits(second, rng, args.edits, shared_job, garage_id)
                 for phone in (first, second):
                     started = time.perf_counter()
                     phone.push()
@@ -227,7 +251,9 @@ def main() -> None:
                     phone.pull()
                     pull_seconds += time.perf_counter() - started
         converged, duplicates, conflicts, pushed, pulled = True, 0, 0, 0, 0
-        for first, second, server_client in fleets:
+        reviews = notifications_read = 0
+        conflicts_by_type: dict[str, int] = {}
+        for first, second, server_client, _garage in fleets:
             for phone in (first, second):
                 phone.pull()
             server = server_state(server_client)
@@ -235,6 +261,12 @@ def main() -> None:
             ids = list(server)
             duplicates += len(ids) - len(set(ids))
             conflicts += len(first.conflicts) + len(second.conflicts)
+            for kind, _ in first.conflicts + second.conflicts:
+                conflicts_by_type[kind] = conflicts_by_type.get(kind, 0) + 1
+            reviews += sum(1 for kind, _ in server if kind == "review")
+            notifications_read += sum(
+                1 for (kind, _), row in server.items() if kind == "notification" and row["is_read"]
+            )
             pushed += first.pushed_ops + second.pushed_ops
             pulled += first.pulled_entries + second.pulled_entries
 
@@ -246,6 +278,10 @@ def main() -> None:
         "feed_entries_pulled": pulled,
         "pull_entries_per_second": round(pulled / pull_seconds, 1) if pull_seconds else 0.0,
         "conflicts_reported": conflicts,
+        "conflicts_by_type": dict(sorted(conflicts_by_type.items())),
+        "reviews_on_server": reviews,
+        "notifications_read": notifications_read,
+        "notifications": args.drivers * NOTIFICATIONS_PER_DRIVER,
         "duplicates_on_server": duplicates,
         "devices_converged": converged,
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
