@@ -350,7 +350,9 @@ class DiagnosticViewSet(
             feedback = _feedback_of(record)
             if feedback is None:
                 raise NotFound("No feedback on this diagnostic yet.")
-            return Response(FeedbackSerializer(feedback).data)
+            response = Response(FeedbackSerializer(feedback).data)
+            response["ETag"] = sync.etag(sync.version_of("feedback", feedback.pk))
+            return response
         payload = FeedbackInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         if payload.validated_data.get("id") is not None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -19,7 +20,7 @@ from cardoc import sync
 from cardoc.pagination import CappedPaginator, NewestFirstCursorPagination, PageNumberPagination
 from cardoc.public_cache import PublicCachedReadMixin
 from cardoc.serializers import error_responses
-from cardoc.sync_api import ID_CONFLICT
+from cardoc.sync_api import BAD_IF_MATCH, ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED
 from directory.api.serializers import (
     HelpfulSerializer,
     MechanicSerializer,
@@ -200,15 +201,19 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    retrieve=extend_schema(summary="One review", responses={200: ReviewSerializer, **error_responses(401, 404)}),
+    retrieve=extend_schema(
+        summary="One review (its version as ETag)", responses={200: ReviewSerializer, **error_responses(401, 404)}
+    ),
     partial_update=extend_schema(
         summary="Change your review's rating or comment (the listing's rating is recomputed)",
+        parameters=[IF_MATCH],
         request=ReviewUpdateSerializer,
-        responses={200: ReviewSerializer, **error_responses(400, 401, 404)},
+        responses={200: ReviewSerializer, **error_responses(400, 401, 404), **PRECONDITION_FAILED},
     ),
     destroy=extend_schema(
         summary="Delete your review (the listing's rating is recomputed)",
-        responses={204: None, **error_responses(401, 404)},
+        parameters=[IF_MATCH],
+        responses={204: None, **error_responses(401, 404), **BAD_IF_MATCH, **PRECONDITION_FAILED},
     ),
 )
 class ReviewViewSet(
@@ -251,12 +256,29 @@ class ReviewViewSet(
             review=serializer.instance, user=self.request.user, request=self.request, **serializer.validated_data
         )
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = sync.etag(sync.version_of("review", self.kwargs["pk"]))
+        return response
+
+    # The same If-Match and ETag as the SyncedViewSetMixin's, which would also route a POST /reviews here.
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        review = self.get_object()
+        expected = sync.parse_if_match(request.headers.get("If-Match"))
         payload = ReviewUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        review = review_update(review=review, user=request.user, request=request, **payload.validated_data)
-        return Response(ReviewSerializer(review).data)
+        with transaction.atomic():
+            review = self.get_object()
+            sync.require_version(source=sync.sources()["review"], instance=review, expected=expected)
+            review = review_update(review=review, user=request.user, request=request, **payload.validated_data)
+        response = Response(ReviewSerializer(review).data)
+        response["ETag"] = sync.etag(sync.version_of("review", review.pk))
+        return response
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        expected = sync.parse_if_match(request.headers.get("If-Match"))
+        with transaction.atomic():
+            sync.require_version(source=sync.sources()["review"], instance=self.get_object(), expected=expected)
+            return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance: Review) -> None:
         review_delete(review=instance, actor=self.request.user, request=self.request)

@@ -256,6 +256,30 @@ def test_a_pushed_review_of_no_garage_is_invalid(driver: User, client_for: Calla
     assert not Review.objects.exists()
 
 
+def test_a_review_is_read_with_its_version_and_a_stale_if_match_changes_nothing(
+    driver: User, client_for: Callable[[User], APIClient], garage: Mechanic
+) -> None:
+    client = client_for(driver)
+    review = client.post(reviews_url(garage), {"id": str(uuid.uuid4()), "rating": 3}, format="json").json()
+    url = f"/api/v1/reviews/{review['id']}"
+    read = client.get(url)
+    assert read["ETag"] == f'"{version(review["id"])}"'
+
+    edited = client.patch(url, {"rating": 4}, format="json", HTTP_IF_MATCH=read["ETag"])
+    stale_edit = client.patch(url, {"rating": 1}, format="json", HTTP_IF_MATCH=read["ETag"])
+    stale_delete = client.delete(url, HTTP_IF_MATCH=read["ETag"])
+    bad_delete = client.delete(url, HTTP_IF_MATCH="yesterday")
+
+    assert edited.status_code == HTTPStatus.OK
+    assert edited["ETag"] == f'"{version(review["id"])}"' != read["ETag"]
+    assert [stale_edit.status_code, stale_delete.status_code] == [HTTPStatus.PRECONDITION_FAILED] * 2
+    assert stale_edit.json()["error"]["code"] == "precondition_failed"
+    assert bad_delete.status_code == HTTPStatus.BAD_REQUEST
+    assert Review.objects.get().rating == 4
+    assert client.delete(url, HTTP_IF_MATCH=edited["ETag"]).status_code == HTTPStatus.NO_CONTENT
+    assert not Review.objects.exists()
+
+
 # --- Feedback on a diagnostic ----------------------------------------------------------------------------
 
 
@@ -304,6 +328,7 @@ def test_feedback_keeps_the_client_id_and_a_repeat_is_not_applied_twice(
     assert again.json() == first.json()
     stored = DiagnosticFeedback.objects.get()
     assert (str(stored.pk), stored.revision, stored.note) == (body["id"], 1, "Alternator")
+    assert client.get(feedback_url(record))["ETag"] == first["ETag"]
 
 
 def test_a_feedback_id_with_another_body_is_a_409_and_changes_nothing(
