@@ -496,7 +496,7 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
             },
             "attempt": attempt,
         }
-        DiagnosticResult.objects.filter(record=locked).delete()
+        _result_discard(locked)
         # A hint explains an empty result: a medium whose findings reached the catalog needs none.
         result = DiagnosticResult.objects.create(
             record=locked,
@@ -542,6 +542,15 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
     return locked
 
 
+def _result_discard(record: DiagnosticRecord) -> None:
+    """Delete the record's result; its feedback's verdicts lose their findings (SET_NULL, which sends no
+    signal), so the feedback is logged as changed: the phones' copies would keep the old finding ids."""
+    deleted, _by_model = DiagnosticResult.objects.filter(record=record).delete()
+    feedback_id = DiagnosticFeedback.objects.filter(record=record).values_list("pk", flat=True).first()
+    if deleted and feedback_id is not None:
+        record_change_of(DiagnosticFeedback, feedback_id)
+
+
 def _announce_finished(record: DiagnosticRecord) -> None:
     # In the outcome's own transaction: the inbox never tells of a result that was rolled back.
     for receiver in diagnostic_finished:
@@ -562,7 +571,7 @@ def _fail(record_id: UUID, condition: Q, message: str) -> bool:
         )
         if locked is None:
             return False
-        DiagnosticResult.objects.filter(record=locked).delete()
+        _result_discard(locked)
         locked.status = DiagnosticStatus.FAILED
         locked.error_message = message
         locked.finished_at = timezone.now()

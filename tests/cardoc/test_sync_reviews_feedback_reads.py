@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from model_bakery import baker
 from rest_framework.test import APIClient
 
@@ -17,6 +19,7 @@ from accounts.models import User
 from cardoc.models import SyncChange
 from catalog.models import WarningLight
 from diagnostics.models import Detection, DiagnosticFeedback, DiagnosticRecord, DiagnosticResult
+from diagnostics.tasks import sweep_stuck_diagnostics
 from directory.models import Mechanic, Review
 from maintenance.models import Notification
 from mlops.models import MLModel
@@ -605,3 +608,27 @@ def test_reading_all_notifications_reaches_a_phone_that_already_pulled(
 
     entries = client.get(FEED, {"cursor": cursor}).json()["entries"]
     assert [(entry["id"], entry["data"]["is_read"]) for entry in entries] == [(str(message.pk), True)]
+
+
+def test_feedback_whose_findings_a_failed_rerun_removed_reaches_a_phone_that_already_pulled(
+    driver: User, client_for: Callable[[User], APIClient], light: WarningLight
+) -> None:
+    client = client_for(driver)
+    record, finding = completed_diagnosis(driver, light)
+    sent = client.post(
+        feedback_url(record),
+        {"id": str(uuid.uuid4()), "findings": [{"finding": finding, "verdict": "confirmed"}]},
+        format="json",
+    ).json()
+    cursor = client.get(FEED, {"limit": 500}).json()["cursor"]
+    # A re-analysis that hung past its last attempt: the sweep fails it, and its old result goes.
+    DiagnosticRecord.objects.filter(pk=record.pk).update(
+        status="in_progress", started_at=timezone.now() - timedelta(hours=1), attempts=3
+    )
+
+    assert sweep_stuck_diagnostics()["failed"] == 1
+
+    entries = {entry["type"]: entry for entry in client.get(FEED, {"cursor": cursor}).json()["entries"]}
+    assert entries["feedback"]["id"] == sent["id"]
+    assert entries["feedback"]["data"]["findings"][0]["finding"] is None
+    assert entries["diagnostic"]["data"]["status"] == "failed"
