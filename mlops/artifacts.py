@@ -12,9 +12,10 @@ from django.conf import settings
 
 # The files that decide what a model predicts; metrics and plots do not change a prediction.
 CHECKSUMMED_FILES = ("weights.pt", "config.json")
-# ... and those only some versions have (the dashboard's ink-template bank, from v3 on). Hashed when present,
-# so older artefacts keep their recorded sha256; a config that needs one refuses to load without it.
-OPTIONAL_CHECKSUMMED_FILES = ("templates.pt",)
+# ... and those only some versions have: the dashboard's ink-template bank (from v3 on), and the ONNX export
+# that train_model ships with its spec (what phones download, so the checksum must cover it too). Hashed when
+# present, so older artefacts keep their recorded sha256; a config that needs one refuses to load without it.
+OPTIONAL_CHECKSUMMED_FILES = ("templates.pt", "model.onnx", "model.json")
 CHECKSUM_FILE = "SHA256"
 
 

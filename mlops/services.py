@@ -24,7 +24,7 @@ from cardoc.services import audit_record, rows_delete_in_batches
 from mlops.artifacts import ArtifactInfo, ArtifactIntegrityError, relative_to_project, resolve, verify
 from mlops.ml.dashboard import DashboardRecognizer
 from mlops.ml.engine import EngineSoundClassifier
-from mlops.ml.onnx_export import Export, export, read_export
+from mlops.ml.onnx_export import Export, export, read_export, shipped_export
 from mlops.models import MLModel, ModelStatus, ModelType, Prediction
 
 logger = logging.getLogger(__name__)
@@ -229,12 +229,22 @@ def onnx_path(model: MLModel) -> Path:
 
 
 def onnx_export_of(model: MLModel) -> Export | None:
-    """The model's ONNX export, or None until ``export_onnx`` has made one (cheap: reads a small JSON)."""
-    return read_export(onnx_path(model))
+    """The model's ONNX export (cheap: reads a small JSON), or None until there is one.
+
+    The one shipped inside the artefact comes first: the registered sha256 covers it. Otherwise the one that
+    ``export_onnx`` wrote under ML_ONNX_DIR.
+    """
+    return shipped_export(resolve(model.artifact_path)) or read_export(onnx_path(model))
 
 
 def model_export_onnx(*, model: MLModel) -> Export:
-    """Export ``model`` to ONNX after checking its artefact against the registered sha256."""
+    """Export ``model`` to ONNX after checking its artefact against the registered sha256.
+
+    An artefact that ships its own export is not exported again: phones get the checksummed file.
+    """
     folder = resolve(model.artifact_path)
     verify(folder, model.sha256)
+    shipped = shipped_export(folder)
+    if shipped is not None:
+        return shipped
     return export(model_type=model.model_type, artifact_dir=folder, target=onnx_path(model))

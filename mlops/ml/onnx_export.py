@@ -2,8 +2,14 @@
 
 Made with torch's own TorchScript-based exporter (``torch.onnx.export(..., dynamo=False)``): the dynamo
 exporter of torch 2.14 needs onnxscript, which nothing else here uses, and the networks are plain
-convolution stacks that trace exactly. Each export sits beside a small JSON of what a phone needs to run
-it (the input tensor and how to build it, the classes), so listing them needs neither torch nor hashing.
+convolution stacks and matrix products that trace exactly (the engine model's modulation spectrum is a DFT by
+matrix multiply for this reason: ONNX has no FFT the exporter can emit). Each export sits beside a small JSON
+of what a phone needs to run it (the input tensor and how to build it, the classes), so listing them needs
+neither torch nor hashing.
+
+Two places hold exports: ``manage.py train_model`` ships ``model.onnx`` (and ``model.json``) inside the
+artefact it builds, covered by the artefact's sha256; ``manage.py export_onnx`` writes one under ML_ONNX_DIR
+for an artefact that has none (the ones trained before exports existed).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -22,6 +29,14 @@ from mlops.ml.engine.classifier import build_model
 
 OPSET = 17
 IMAGE, AUDIO = "image_classification", "audio_classification"
+# The export that train_model ships inside an artefact folder (its spec is ARTIFACT_ONNX's .json sibling).
+ARTIFACT_ONNX = "model.onnx"
+# How close onnxruntime's logits must be to PyTorch's (both absolute and relative, as numpy.allclose).
+PARITY_TOLERANCE = 1e-4
+
+
+class OnnxParityError(ValueError):
+    """An export whose outputs differ from the PyTorch network's: never ship it."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,41 @@ def export(*, model_type: str, artifact_dir: Path, target: Path) -> Export:
     meta = {"sha256": result.sha256, "size_bytes": result.size_bytes, "input_spec": spec, "opset": OPSET}
     spec_path(target).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return result
+
+
+def parity_input(model_type: str, example: torch.Tensor, batch: int = 8, seed: int = 0) -> torch.Tensor:
+    """A batch in the network's usual input range: log-mel dB around -40 for audio, standardised pixels."""
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.randn(batch, *example.shape[1:], generator=generator)
+    return noise * 20 - 40 if model_type == AUDIO else noise
+
+
+def check_parity(*, model_type: str, artifact_dir: Path, onnx_file: Path) -> float | None:
+    """Run the export with onnxruntime beside PyTorch; the largest logit difference, or None without onnxruntime.
+
+    onnxruntime is a development dependency (phones bring their own runtime), so a server without it still
+    trains and exports; the tests always run this check.
+    """
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    module, example, spec = network(model_type, artifact_dir)
+    batch = parity_input(model_type, example)
+    with torch.inference_mode():
+        expected = module(batch).numpy()
+    session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    [actual] = session.run(None, {spec["name"]: batch.numpy()})
+    if actual.shape != expected.shape or not np.allclose(
+        actual, expected, rtol=PARITY_TOLERANCE, atol=PARITY_TOLERANCE
+    ):
+        raise OnnxParityError(f"{onnx_file}: onnxruntime's logits differ from PyTorch's beyond {PARITY_TOLERANCE}.")
+    return float(np.abs(actual - expected).max())
+
+
+def shipped_export(artifact_dir: Path) -> Export | None:
+    """The export that train_model put inside the artefact folder, or None for older artefacts."""
+    return read_export(artifact_dir / ARTIFACT_ONNX)
 
 
 def spec_path(target: Path) -> Path:

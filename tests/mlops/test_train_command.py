@@ -8,19 +8,29 @@ real run is left to `make`'s users and the model card (measured in the newcomer 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
 import random
 import wave
+from collections.abc import Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import onnxruntime
 import pytest
+import torch
 from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
 
-from mlops.artifacts import read_artifact
+from accounts.models import User
+from mlops.artifacts import ArtifactIntegrityError, read_artifact
+from mlops.ml.onnx_export import network, parity_input
 from mlops.models import MLModel, ModelStatus, ModelType
+from mlops.services import model_deploy
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +67,10 @@ def recordings(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_it_trains_the_engine_model_and_registers_it_for_testing(recordings: Path, tmp_path: Path) -> None:
+def test_it_trains_the_engine_model_and_registers_it_for_testing(
+    recordings: Path, tmp_path: Path, settings: Any, driver: User, client_for: Callable[[User], APIClient]
+) -> None:
+    settings.ML_ONNX_DIR = tmp_path / "onnx"  # nothing exported there: the artefact's own export is served
     out = tmp_path / "artefact"
     stdout = io.StringIO()
 
@@ -85,6 +98,28 @@ def test_it_trains_the_engine_model_and_registers_it_for_testing(recordings: Pat
     assert (model.model_type, model.status) == (ModelType.AUDIO_CLASSIFICATION, ModelStatus.TESTING)
     assert "Trained" in stdout.getvalue()
     assert "status testing" in stdout.getvalue()
+
+    # The phone's copy ships inside the artefact, agrees with PyTorch, and the checksum covers it.
+    assert {"model.onnx", "model.json"} <= {p.name for p in out.iterdir()}
+    assert "onnxruntime parity: max |logit difference|" in stdout.getvalue()
+    module, example, _ = network(ModelType.AUDIO_CLASSIFICATION, out)
+    batch = parity_input(ModelType.AUDIO_CLASSIFICATION, example)
+    session = onnxruntime.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    with torch.inference_mode():
+        np.testing.assert_allclose(session.run(None, {"logmel_db": batch.numpy()})[0], module(batch).numpy(), atol=1e-4)
+    original = (out / "model.onnx").read_bytes()
+    (out / "model.onnx").write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    with pytest.raises(ArtifactIntegrityError):
+        read_artifact(out)
+    (out / "model.onnx").write_bytes(original)
+
+    # Once deployed, the download serves that very file, with no export_onnx run.
+    model_deploy(model=model)
+    response = client_for(driver).get(f"/api/v1/models/{model.pk}/download")
+    assert response.status_code == HTTPStatus.OK
+    assert b"".join(response.streaming_content) == original
+    assert response["ETag"] == f'"{hashlib.sha256(original).hexdigest()}"'
+    assert not (tmp_path / "onnx").exists()
 
 
 def test_the_engine_model_without_recordings_is_refused(settings: Any, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from mlops.artifacts import read_artifact, write_checksum
 from mlops.ml.dashboard.train import train_dashboard
 from mlops.ml.engine import train_engine
+from mlops.ml.onnx_export import ARTIFACT_ONNX, check_parity, export
 from mlops.services import KIND_TO_MODEL_TYPE, MODEL_NAMES, model_register
 
 
@@ -91,9 +92,16 @@ class Command(BaseCommand):
         config = json.loads(config_file.read_text())
         config.update(kind=kind, name=MODEL_NAMES[kind], version=version, trained_at=timezone.now().isoformat())
         config_file.write_text(json.dumps(config, indent=2) + "\n")
+        # The phone's copy is made from the final config and weights and shipped inside the artefact, so the
+        # checksum covers it and a download serves exactly what was trained.
+        model_type = KIND_TO_MODEL_TYPE[kind]
+        exported = export(model_type=model_type, artifact_dir=out, target=out / ARTIFACT_ONNX)
+        difference = check_parity(model_type=model_type, artifact_dir=out, onnx_file=exported.path)
+        parity = "not checked: no onnxruntime" if difference is None else f"max |logit difference| {difference:.2g}"
+        self.stdout.write(f"ONNX export {exported.path} ({exported.size_bytes:,} bytes), onnxruntime parity: {parity}")
         write_checksum(out)
         model, _ = model_register(
-            info=read_artifact(out), name=MODEL_NAMES[kind], version=version, model_type=KIND_TO_MODEL_TYPE[kind]
+            info=read_artifact(out), name=MODEL_NAMES[kind], version=version, model_type=model_type
         )
         accuracy = metrics.get("accuracy")
         self.stdout.write(
