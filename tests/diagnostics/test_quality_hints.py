@@ -12,7 +12,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from catalog.symbols import render_symbol
+from catalog.symbols import COLOUR_RGB, STANDARD_COLOURS, render_symbol
 from diagnostics.models import DiagnosticResult, QualityHint
 from mlops.ml.quality import image_quality
 from tests.diagnostics.media_factory import SYMBOL_SIZE, dashboard_photo, silence_wav, upload
@@ -35,6 +35,32 @@ def white_background_icons() -> bytes:
         symbol = render_symbol(code, size=SYMBOL_SIZE, colour=(25, 25, 25))
         page.paste(symbol, (150 + 250 * index, 350), symbol)
     return _jpeg(page)
+
+
+PAGE_CODES = ("abs", "airbag", "battery", "brake", "check_engine", "coolant_temp", "door_open", "low_fuel",
+              "oil_pressure", "seatbelt", "tpms", "traction_control")  # fmt: skip
+
+
+def icon_page(count: int, per_row: int, *, size: int, pitch: int, colours: bool) -> bytes:
+    """A screenshot of a table of icons: `count` symbols in rows of `per_row` on white, one per `pitch`-pixel
+    cell, in their lamp colours or printed black."""
+    page = Image.new("RGB", (1200, 900), "white")
+    rows = -(-count // per_row)
+    for index, code in enumerate(PAGE_CODES[:count]):
+        colour = COLOUR_RGB[STANDARD_COLOURS[code]] if colours else (25, 25, 25)
+        symbol = render_symbol(code, size=size, colour=colour)
+        x = 600 - per_row * pitch // 2 + pitch * (index % per_row) + (pitch - size) // 2
+        y = 450 - rows * pitch // 2 + pitch * (index // per_row) + (pitch - size) // 2
+        page.paste(symbol, (x, y), symbol)
+    return _jpeg(page)
+
+
+def close_up(code: str, *, light: bool) -> bytes:
+    """One symbol filling most of the frame, lit on black or drawn on a plain light background."""
+    photo = Image.new("RGB", (800, 600), (236, 236, 232) if light else (8, 8, 10))
+    symbol = render_symbol(code, size=460, colour=COLOUR_RGB[STANDARD_COLOURS[code]])
+    photo.paste(symbol, (170, 70), symbol)
+    return _jpeg(photo)
 
 
 def _results(client: APIClient, capture: Any, **form: Any) -> tuple[str, dict[str, Any]]:
@@ -82,16 +108,25 @@ def test_a_white_background_icon_chart_measures_as_no_panel() -> None:
     assert image_quality(photo).hint == "no_panel"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bundled dashboard model names eco_mode (confidence 0.96, box the whole frame) on this page; "
-    "a hint is only shown when nothing was found. Strict: it fails loudly once the model stops doing so.",
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(white_background_icons, id="four-printed-icons"),
+        pytest.param(lambda: icon_page(6, 6, size=120, pitch=180, colours=False), id="six-printed-icons-in-a-row"),
+        pytest.param(lambda: icon_page(8, 4, size=100, pitch=190, colours=False), id="eight-printed-icons"),
+        pytest.param(lambda: icon_page(12, 6, size=140, pitch=200, colours=True), id="twelve-lamp-coloured-icons"),
+    ],
 )
 def test_a_photo_of_icons_on_a_white_page_finds_nothing_and_says_no_panel_is_in_view(
-    driver: User, client_for: Callable[[User], APIClient], django_capture_on_commit_callbacks: Any
+    page: Callable[[], bytes],
+    driver: User,
+    client_for: Callable[[User], APIClient],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    # The real bundled dashboard model, end to end: printed icons are not lit warning lights.
-    photo = upload("chart.jpg", white_background_icons(), "image/jpeg")
+    # The real bundled dashboard model, end to end: printed icons are not lit warning lights, and a page of
+    # several of them is not a close-up of one. Each of these pages came back as a lamp before: eco_mode boxed
+    # as the whole frame or as the white paper around a row of icons, traction_control on a row.
+    photo = upload("chart.jpg", page(), "image/jpeg")
     record_id, body = _results(
         client_for(driver), django_capture_on_commit_callbacks, diagnostic_type="dashboard_scan", image=photo
     )
@@ -102,6 +137,26 @@ def test_a_photo_of_icons_on_a_white_page_finds_nothing_and_says_no_panel_is_in_
     assert body["hints"][0]["message"] == QualityHint.NO_PANEL.label
     assert body["hints"][0]["retake"]
     assert DiagnosticResult.objects.get(record_id=record_id).image_hint == "no_panel"
+
+
+@pytest.mark.parametrize(
+    ("code", "light"), [("check_engine", False), ("airbag", False), ("abs", True), ("battery", True)]
+)
+def test_a_close_up_of_one_symbol_on_black_or_on_white_is_still_found(
+    code: str,
+    light: bool,
+    driver: User,
+    client_for: Callable[[User], APIClient],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    photo = upload("close-up.jpg", close_up(code, light=light), "image/jpeg")
+    record_id, body = _results(
+        client_for(driver), django_capture_on_commit_callbacks, diagnostic_type="dashboard_scan", image=photo
+    )
+
+    assert [d["entry"]["code"] for d in body["detections"]][:1] == [code], body["detections"]
+    assert body["hints"] == []
+    assert DiagnosticResult.objects.get(record_id=record_id).image_hint == ""
 
 
 def test_a_photo_with_lit_lights_has_findings_and_no_hint(

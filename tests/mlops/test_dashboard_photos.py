@@ -10,6 +10,7 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from catalog.symbols import COLOUR_RGB, CORE_CODES, STANDARD_COLOURS, render_symbol, render_text_mask
 from mlops.ml.dashboard import DashboardRecognizer, open_photo, read_header
-from mlops.ml.dashboard.candidates import on_paper
+from mlops.ml.dashboard.candidates import close_up_boxes, on_paper, working_copy
 from mlops.ml.dashboard.evaluate import (
     close_up,
     dark_panel,
@@ -183,6 +184,71 @@ def test_the_context_rule_judges_small_boxes_by_their_surround_and_never_a_close
     assert not on_paper(red_sticker, small)
     assert not on_paper(white, big)  # a close-up on a light background is still a symbol
     assert not on_paper(white, (0.0, 0.0, 630.0, 40.0))  # hardly any ring inside the frame: no verdict
+
+
+# ---- several symbols on a page are no close-up ----
+def printed_page(codes_: tuple[str, ...], per_row: int, *, size: int = 120, pitch: int = 180) -> Image.Image:
+    page = Image.new("RGB", (1200, 900), "white")
+    rows = -(-len(codes_) // per_row)
+    for k, code in enumerate(codes_):
+        symbol = render_symbol(code, size=size, colour=(25, 25, 25))
+        x = 600 - per_row * pitch // 2 + pitch * (k % per_row) + (pitch - size) // 2
+        y = 450 - rows * pitch // 2 + pitch * (k // per_row) + (pitch - size) // 2
+        page.paste(symbol, (x, y), symbol)
+    return Image.open(io.BytesIO(jpeg(page)))
+
+
+def close_up_proposals(photo: Image.Image) -> np.ndarray:
+    work, _ = working_copy(photo.convert("RGB"))
+    return close_up_boxes(np.asarray(work))
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [
+        pytest.param(lambda: printed_page(CHART_CODES[:4], 4, pitch=250), id="four-in-a-row"),
+        pytest.param(lambda: printed_page(CHART_CODES[:6], 6), id="six-in-a-row"),
+        pytest.param(lambda: printed_page(CHART_CODES, 3, size=100, pitch=190), id="nine-in-a-grid"),
+        pytest.param(lambda: drawn_chart(on_table=False), id="chart-with-rules-and-captions"),
+        pytest.param(lambda: drawn_chart(on_table=True), id="chart-on-a-desk"),
+    ],
+)
+def test_a_page_of_separate_symbols_gets_no_close_up_or_whole_frame_proposal(photo: Callable) -> None:
+    assert close_up_proposals(photo()).shape == (0, 4)
+
+
+@pytest.mark.parametrize("light", [False, True])
+@pytest.mark.parametrize("code", ["brake", "seatbelt", "lane_departure", "blind_spot_off", "auto_high_beam"])
+def test_one_symbol_of_several_parts_still_gets_its_close_up_and_whole_frame_proposals(code: str, light: bool) -> None:
+    # "(!)" is four marks, the belt and the driver two, the lane lines and "OFF" stand beside the car: one symbol.
+    frame = Image.new("RGB", (640, 480), (236, 236, 232) if light else (8, 8, 10))
+    symbol = render_symbol(code, size=400, colour=COLOUR_RGB[STANDARD_COLOURS[code]])
+    frame.paste(symbol, (120, 40), symbol)
+    proposals = close_up_proposals(frame)
+    assert len(proposals) == 2
+    np.testing.assert_array_equal(proposals[-1], [0, 0, 640, 480])
+
+
+@pytest.mark.parametrize("lines", [("SERVICE", "ENGINE", "SOON"), ("ESP", "OFF"), ("CHECK ENGINE",)])
+def test_a_word_lamp_close_up_is_one_symbol_not_a_page_of_letters(lines: tuple[str, ...]) -> None:
+    frame = Image.new("RGB", (640, 480), (240, 238, 234))
+    y = 120
+    for line in lines:
+        mask = render_text_mask(line, height=70, weight=1.0, sans=True)
+        frame.paste(AMBER, (320 - mask.width // 2, y), mask)
+        y += mask.height + 14
+    assert len(close_up_proposals(frame)) == 2
+
+
+@pytest.mark.parametrize("version", ["dashboard", "dashboard-v2", "dashboard-v3"])
+def test_no_model_version_names_a_page_of_printed_icons(version: str) -> None:
+    # v2 named the four-icon page headlights_on and v3 eco_mode, each boxed as the whole frame; v3 also named
+    # the white paper around the row of six (boxed as the row). The proposal stage is shared by every version.
+    recognizer = DashboardRecognizer.load(ARTIFACTS.parent / version)
+    four = printed_page(("oil_pressure", "battery", "check_engine", "brake"), 4, pitch=250)
+    six = printed_page(("abs", "airbag", "battery", "brake", "check_engine", "coolant_temp"), 6)
+    for page in (four, six):
+        assert recognizer.detect(page) == []
 
 
 def test_versions_without_the_flag_keep_the_context_rule_off() -> None:

@@ -9,6 +9,9 @@ inference both take their crops from here, so the classifier learns exactly the 
 Close-ups need more: a symbol that fills the frame has no darker panel around it, and on a plain light
 background it is not brighter than anything. So two colour-agnostic proposals join the lit marks: whatever
 differs from a uniform border (the symbol on its plain background, light or dark), and the whole frame.
+Both rest on the frame showing ONE symbol. When the ink on a plain border (or on a light page) is several
+separate symbols, as on a printed chart or a screenshot of a table of icons, the frame is no close-up and
+neither box is proposed: naming the whole frame as one code would be a guess about a picture of many.
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ _RING_INNER = 0.25  # the ring around a box starts this many box sides out (past
 _RING_OUTER = 0.75  # ... and ends this many out
 _PAPER_VALUE = 0.6  # a ring whose median brightness is at least this ...
 _PAPER_SATURATION = 0.25  # ... and median saturation at most this is paper-like
+# Several symbols, not a close-up: parts of one symbol (the brackets of "(!)", the letters and lines of a word
+# lamp) lie within a fraction of their own size of each other; icons on a chart or a table stand apart.
+_PAGE_MERGE = 0.2  # ink marks whose gap is at most this x the larger one's side belong to one symbol
+_PEER_SIDE = 0.5  # a group at least this share of the largest group's side is a symbol of its own, not a caption
+_PEER_MIN = 0.03  # ... and at least this share of the frame's longer side (dust and JPEG specks are not symbols)
+_MAX_PAGE_MARKS = 240
+_MANY_SYMBOLS = 3  # this many such groups make the frame a page of symbols
 
 Box = tuple[float, float, float, float]
 
@@ -168,14 +178,18 @@ def _merge(boxes: np.ndarray, ratio: float) -> np.ndarray:
     return np.concatenate([lo, hi], axis=1)
 
 
-def propose_working(work: Image.Image) -> np.ndarray:
-    """Candidate boxes (x0, y0, x1, y1) on the working copy; the last one is always the whole frame."""
+def propose_working(work: Image.Image) -> tuple[np.ndarray, bool]:
+    """Candidate boxes (x0, y0, x1, y1) on the working copy, and whether the last one is the whole frame.
+
+    It is, unless the frame shows several separate symbols (see close_up_boxes).
+    """
     marks, close = propose_parts(work)
-    return np.concatenate([marks, close])
+    return np.concatenate([marks, close]), len(close) > 0
 
 
 def propose_parts(work: Image.Image) -> tuple[np.ndarray, np.ndarray]:
-    """Boxes around lit marks, and the close-up boxes (the plain-border foreground, then the whole frame).
+    """Boxes around lit marks, and the close-up boxes (the plain-border foreground, then the whole frame;
+    none on a frame of several separate symbols).
 
     Marks come from two masks, grouped separately: lit (brighter than the panel, any colour, white
     included) and coloured (saturated and not dark, whatever is around it). On a bright or grey panel the
@@ -186,9 +200,26 @@ def propose_parts(work: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     found = [_grouped(lit_mask(rgb), work), _grouped(colour_mask(rgb), work)]
     boxes = np.unique(np.concatenate(found), axis=0)
     boxes = _keep_symbol_sized(boxes, work)
+    close, symbols = close_ups(rgb)
+    if len(symbols):
+        # On a page of separate symbols, a box around several of them (or the paper between them, which the
+        # lit mask sees as bright) is no symbol.
+        boxes = boxes[_spanned(boxes, symbols) < 2]
     # Smaller boxes first: when there are too many, the huge merged ones are the least likely symbols.
     order = np.argsort((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), kind="stable")
-    return boxes[order[: MAX_CANDIDATES - 2]], close_up_boxes(rgb)
+    return boxes[order[: MAX_CANDIDATES - 2]], close
+
+
+def _spanned(boxes: np.ndarray, symbols: np.ndarray) -> np.ndarray:
+    """How many of the symbols' centres each box holds."""
+    cx, cy = (symbols[:, 0] + symbols[:, 2]) / 2, (symbols[:, 1] + symbols[:, 3]) / 2
+    inside = (
+        (boxes[:, None, 0] <= cx[None])
+        & (cx[None] <= boxes[:, None, 2])
+        & (boxes[:, None, 1] <= cy[None])
+        & (cy[None] <= boxes[:, None, 3])
+    )
+    return inside.sum(axis=1)
 
 
 def colour_mask(rgb: np.ndarray) -> np.ndarray:
@@ -228,25 +259,96 @@ def _grouped(mask: np.ndarray, work: Image.Image) -> np.ndarray:
 
 
 def close_up_boxes(rgb: np.ndarray) -> np.ndarray:
-    """The box of what differs from a plain border, if the border is plain, then the whole frame."""
+    """The box of what differs from a plain border, if the border is plain, then the whole frame.
+
+    Empty when the frame holds several separate symbols on a plain border or on a light page: then it is no
+    close-up, and the lit marks are the only proposals.
+    """
+    return close_ups(rgb)[0]
+
+
+def close_ups(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """close_up_boxes(rgb), and the boxes of the separate symbols when the frame is a page of several (else
+    none)."""
     h, w = rgb.shape[:2]
     out: list[np.ndarray] = []
+    none = np.zeros((0, 4))
     if min(h, w) >= 16:
         border = np.concatenate([rgb[:2].reshape(-1, 3), rgb[-2:].reshape(-1, 3), rgb[:, :2].reshape(-1, 3),
                                  rgb[:, -2:].reshape(-1, 3)]).astype(np.int16)  # fmt: skip
         bg = np.median(border, axis=0)
-        if np.percentile(np.abs(border - bg).max(axis=1), 90) <= _BORDER_SPREAD:
-            diff = np.abs(rgb.astype(np.int16) - bg.astype(np.int16)).max(axis=2) >= _FOREGROUND_DELTA
-            marks = mark_boxes(_or_pool(diff))
-            marks = marks[marks[:, 4] >= 4]
-            if len(marks):
-                marks = marks[marks[:, 4] >= 0.02 * marks[0, 4]]
-                x0, y0 = marks[:, 0].min() * 2, marks[:, 1].min() * 2
-                x1, y1 = min(marks[:, 2].max() * 2, w), min(marks[:, 3].max() * 2, h)
-                if max(x1 - x0, y1 - y0) >= 0.15 * max(w, h):
-                    out.append(np.array([x0, y0, x1, y1], dtype=np.float64))
+        plain = bool(np.percentile(np.abs(border - bg).max(axis=1), 90) <= _BORDER_SPREAD)
+        marks = _foreground_marks(rgb, bg) if plain else np.zeros((0, 5), dtype=np.int64)
+        if len(symbols := separate_symbols(marks, (h, w))) >= _MANY_SYMBOLS:
+            return none, symbols
+        # A page photographed on a desk or in a hand: most of the frame is paper, but the border is not, or is
+        # the desk. Its ink is judged against the paper; the desk touches the frame's edge and is never counted.
+        page = np.median(rgb[::4, ::4].reshape(-1, 3), axis=0)
+        if (not plain or np.abs(page - bg).max() > _BORDER_SPREAD) and _is_page(page):
+            symbols = separate_symbols(_foreground_marks(rgb, page), (h, w))
+            if len(symbols) >= _MANY_SYMBOLS:
+                return none, symbols
+        if len(marks):
+            marks = marks[marks[:, 4] >= 0.02 * marks[0, 4]]
+            x0, y0 = marks[:, 0].min() * 2, marks[:, 1].min() * 2
+            x1, y1 = min(marks[:, 2].max() * 2, w), min(marks[:, 3].max() * 2, h)
+            if max(x1 - x0, y1 - y0) >= 0.15 * max(w, h):
+                out.append(np.array([x0, y0, x1, y1], dtype=np.float64))
     out.append(np.array([0.0, 0.0, w, h]))
-    return np.stack(out)
+    return np.stack(out), none
+
+
+def _foreground_marks(rgb: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """Marks (on the 2 x 2 pooled grid) of the pixels far from the background colour bg, largest first."""
+    diff = np.abs(rgb.astype(np.int16) - bg.astype(np.int16)).max(axis=2) >= _FOREGROUND_DELTA
+    marks = mark_boxes(_or_pool(diff))
+    return marks[marks[:, 4] >= 4]
+
+
+def _is_page(colour: np.ndarray) -> bool:
+    """Whether a frame's median colour is paper: light and grey."""
+    value = float(colour.max())
+    return value >= _PAPER_VALUE * 255 and (value - float(colour.min())) <= _PAPER_SATURATION * value
+
+
+def separate_symbols(marks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The boxes (working pixels) of the separate, comparably sized symbols that a frame's foreground marks
+    (pooled grid) make.
+
+    Specks, lines (table rules, a page's edge: marks long and thin, or filling little of their box) and marks
+    touching the frame's edge (a desk around a page, a symbol cut by the frame) are left out; the rest are
+    grouped as parts of one symbol when close, and the groups at least half the size of the largest one are
+    returned.
+    """
+    none = np.zeros((0, 4))
+    if len(marks) < _MANY_SYMBOLS:
+        return none
+    ph, pw = -(-shape[0] // 2), -(-shape[1] // 2)
+    x0, y0, x1, y1, pixels = marks.T
+    bw, bh = x1 - x0, y1 - y0
+    keep = (
+        ~((pixels < _MIN_FILL * bw * bh) & (np.maximum(bw, bh) > 6))
+        & (np.maximum(bw, bh) <= _MAX_ASPECT * np.maximum(np.minimum(bw, bh), 1))
+        & (x0 > 0)
+        & (y0 > 0)
+        & (x1 < pw)
+        & (y1 < ph)
+    )
+    # Specks are judged against the largest mark left, not against a desk that was just set aside.
+    keep &= pixels >= 0.02 * (pixels[keep].max() if keep.any() else 0)
+    if keep.sum() < _MANY_SYMBOLS:
+        return none
+    # Grouped until nothing more joins, each round against the groups' own sizes: letters make a word, a word
+    # is then long enough to take in the next word or line of a word lamp, while icons spaced apart stay apart.
+    groups = marks[keep][:_MAX_PAGE_MARKS, :4].astype(np.float64)  # the largest: grouping is quadratic
+    while len(groups) > 1:
+        joined = _merge(groups, _PAGE_MERGE)
+        if len(joined) == len(groups):
+            break
+        groups = joined
+    side = np.maximum(groups[:, 2] - groups[:, 0], groups[:, 3] - groups[:, 1])
+    peers = (side >= _PEER_SIDE * side.max()) & (side >= _PEER_MIN * max(ph, pw))
+    return groups[peers] * 2
 
 
 def ring_stats(rgb: np.ndarray, box: Box) -> tuple[float, float] | None:

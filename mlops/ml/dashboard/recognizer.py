@@ -139,21 +139,25 @@ class DashboardRecognizer:
             original = image.size
         image = image.convert("RGB") if image.mode != "RGB" else image
         work, scale = working_copy(image)
-        boxes = propose_working(work)
+        boxes, whole_frame = propose_working(work)
+        if len(boxes) == 0:
+            return []
         crops = crops_for(image, work, scale, boxes, self.config.input_size, self.config.crop_margin)
         cls, conf, keep = self.decide(self.classify(crops))
+        # The whole frame, when proposed, is last and only a fallback; the other boxes are judged together.
+        n = len(boxes) - 1 if whole_frame else len(boxes)
         if self.config.context_rule:
             # Judged only where the classifier already said yes: a few boxes, not the ~90 proposals.
             rgb = np.asarray(work)
-            for i in np.flatnonzero(keep[:-1]):
+            for i in np.flatnonzero(keep[:n]):
                 keep[i] = not on_paper(rgb, tuple(boxes[i]))
         to_original = scale * original[0] / image.width
         found = [
             LightDetection(self.config.classes[c], float(p), _clip(b * to_original, original))
-            for b, c, p in zip(boxes[:-1][keep[:-1]], cls[:-1][keep[:-1]], conf[:-1][keep[:-1]], strict=True)
+            for b, c, p in zip(boxes[:n][keep[:n]], cls[:n][keep[:n]], conf[:n][keep[:n]], strict=True)
         ]
         found = suppress_overlaps(found, self.config.nms_iou)
-        if not found and keep[-1]:
+        if not found and whole_frame and keep[-1]:
             # The whole frame is a close-up's last resort: one symbol too big or too plain to stand out.
             found = [LightDetection(self.config.classes[cls[-1]], float(conf[-1]), (0, 0, *original))]
         return found

@@ -131,7 +131,8 @@ def scene_crops(scene: synth.Scene, rng: np.random.Generator) -> tuple[list[np.n
         elif max(ious, default=0.0) < _NEGATIVE_IOU and all(box_iou(full, b) < _NEGATIVE_IOU for b in scene.ignore):
             on_decoy = any(box_iou(full, d) >= 0.3 for d in scene.decoys)
             (must if on_decoy or k >= len(regular) else negatives).append(box)
-    frame_label = _frame_label(close[-1] * scale, scene, index)
+    # No whole frame is proposed on a frame of several separate symbols, so none is learnt there either.
+    frame_label = _frame_label(close[-1] * scale, scene, index) if len(close) else None
     if frame_label is not None:
         picked.append(close[-1])
         labels.append(frame_label)
