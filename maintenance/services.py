@@ -41,6 +41,7 @@ from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext, gettext_lazy
 
@@ -80,6 +81,11 @@ REMINDER_KINDS = (NotificationKind.MAINTENANCE_DUE, NotificationKind.MAINTENANCE
 TITLE_MAX_LENGTH = MaintenanceRecord._meta.get_field("title").max_length or 200
 
 
+def _km(reading: int) -> str:
+    """A reading as the active language groups digits: 49,999 in English, 49 999 in French."""
+    return number_format(reading, force_grouping=True)
+
+
 def _audit(*, user: User, request: HttpRequest | None, event: str, **details: Any) -> None:
     audit_record(
         action=AuditAction.MAINTENANCE,
@@ -94,13 +100,13 @@ def _check_plan(
 ) -> None:
     errors: dict[str, str] = {}
     if vehicle is not None and vehicle.user_id != user.pk:
-        errors["vehicle"] = "Choose one of your own vehicles."
+        errors["vehicle"] = gettext("Choose one of your own vehicles.")
     if cost is not None and cost < 0:
-        errors["cost"] = "The cost cannot be negative."
+        errors["cost"] = gettext("The cost cannot be negative.")
     if recurrence_km and vehicle is None:
-        errors["recurrence_km"] = "A mileage interval needs a vehicle, whose odometer it follows."
+        errors["recurrence_km"] = gettext("A mileage interval needs a vehicle, whose odometer it follows.")
     if due_odometer_km is not None and vehicle is None:
-        errors["due_odometer_km"] = "A due reading needs a vehicle, whose odometer it follows."
+        errors["due_odometer_km"] = gettext("A due reading needs a vehicle, whose odometer it follows.")
     if errors:
         raise ValidationError(errors)
 
@@ -316,14 +322,16 @@ def maintenance_complete(
         done_on = completed_date or today
         errors: dict[str, str] = {}
         if done_on > today:
-            errors["completed_date"] = f"The completed date cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["completed_date"] = gettext("The completed date cannot be in the future (today is %(today)s).") % {
+                "today": f"{today:%Y-%m-%d}"
+            }
         if odometer is not None and vehicle is not None and odometer < vehicle.odometer_km:
-            errors["odometer"] = (
-                f"The odometer reading of {odometer:,} km is lower than this vehicle's last known reading "
-                f"of {vehicle.odometer_km:,} km. Odometers only go forward."
-            )
+            errors["odometer"] = gettext(
+                "The odometer reading of %(new)s km is lower than this vehicle's last known reading of %(last)s km. "
+                "Odometers only go forward."
+            ) % {"new": _km(odometer), "last": _km(vehicle.odometer_km)}
         if cost is not None and cost < 0:
-            errors["cost"] = "The cost cannot be negative."
+            errors["cost"] = gettext("The cost cannot be negative.")
         if errors:
             raise ValidationError(errors)
 
@@ -877,11 +885,11 @@ def quote_answer(
         else:
             errors = {}
             if price is None or price < 0:
-                errors["price"] = "Give your price for the job."
+                errors["price"] = gettext("Give your price for the job.")
             if available_on is None:
-                errors["available_on"] = "Give the day you can do the job."
+                errors["available_on"] = gettext("Give the day you can do the job.")
             elif available_on < timezone.localdate(timezone.now(), ZoneInfo(locked.mechanic.time_zone)):
-                errors["available_on"] = "Give a day from today on."
+                errors["available_on"] = gettext("Give a day from today on.")
             if errors:
                 raise ValidationError(errors)
             locked.status, locked.price, locked.available_on = QuoteStatus.ANSWERED, price, available_on
@@ -944,10 +952,11 @@ def _check_reading(*, vehicle: Vehicle, on: date, odometer_km: int, exclude: Fue
         day, km = max(earlier, key=lambda item: item[1] or 0)
         raise ValidationError(
             {
-                "odometer_km": (
-                    f"The odometer reading of {odometer_km:,} km is lower than the {km:,} km read on "
-                    f"{day:%Y-%m-%d}, before this fill-up. Odometers only go forward."
+                "odometer_km": gettext(
+                    "The odometer reading of %(new)s km is lower than the %(km)s km read on %(day)s, before this "
+                    "fill-up. Odometers only go forward."
                 )
+                % {"new": _km(odometer_km), "km": _km(km), "day": f"{day:%Y-%m-%d}"}
             }
         )
     later = [
@@ -960,10 +969,11 @@ def _check_reading(*, vehicle: Vehicle, on: date, odometer_km: int, exclude: Fue
         day, km = min(later, key=lambda item: item[1] or 0)
         raise ValidationError(
             {
-                "odometer_km": (
-                    f"The odometer reading of {odometer_km:,} km is higher than the {km:,} km read later, on "
-                    f"{day:%Y-%m-%d}. Odometers only go forward."
+                "odometer_km": gettext(
+                    "The odometer reading of %(new)s km is higher than the %(km)s km read later, on %(day)s. "
+                    "Odometers only go forward."
                 )
+                % {"new": _km(odometer_km), "km": _km(km), "day": f"{day:%Y-%m-%d}"}
             }
         )
 
@@ -1058,10 +1068,8 @@ def _checked_attachment(file: UploadedFile) -> MediaKind:
     if file.size is not None and file.size > ATTACHMENT_MAX_BYTES:
         raise ValidationError(
             {
-                "file": (
-                    f"The file is {megabytes(file.size)}; attachments may take at most "
-                    f"{megabytes(ATTACHMENT_MAX_BYTES)}."
-                )
+                "file": gettext("The file is %(size)s; attachments may take at most %(most)s.")
+                % {"size": megabytes(file.size), "most": megabytes(ATTACHMENT_MAX_BYTES)}
             }
         )
     binary = cast(BinaryIO, file)
