@@ -213,3 +213,12 @@ def test_an_access_token_without_a_user_id_says_so(user_id: str | None, driver: 
     # Not simplejwt's generic "token is invalid or expired": the token is sound, its subject is not.
     assert error["code"] == "token_not_valid"
     assert error["message"] == "Token contained no recognizable user identification"
+
+
+def test_a_deleted_users_token_says_the_user_is_gone(driver: User) -> None:
+    access = str(AccessToken.for_user(driver))
+    driver.delete()
+
+    error = bearer(access).get(ME).json()["error"]
+
+    assert error["message"] == "User not found"
