@@ -956,7 +956,7 @@ def _check_reading(*, vehicle: Vehicle, on: date, odometer_km: int, exclude: Fue
                     "The odometer reading of %(new)s km is lower than the %(km)s km read on %(day)s, before this "
                     "fill-up. Odometers only go forward."
                 )
-                % {"new": _km(odometer_km), "km": _km(km), "day": f"{day:%Y-%m-%d}"}
+                % {"new": _km(odometer_km), "km": _km(cast(int, km)), "day": f"{day:%Y-%m-%d}"}
             }
         )
     later = [
@@ -973,7 +973,7 @@ def _check_reading(*, vehicle: Vehicle, on: date, odometer_km: int, exclude: Fue
                     "The odometer reading of %(new)s km is higher than the %(km)s km read later, on %(day)s. "
                     "Odometers only go forward."
                 )
-                % {"new": _km(odometer_km), "km": _km(km), "day": f"{day:%Y-%m-%d}"}
+                % {"new": _km(odometer_km), "km": _km(cast(int, km)), "day": f"{day:%Y-%m-%d}"}
             }
         )
 
