@@ -98,3 +98,23 @@ def test_valid_working_hours_pass(hours: dict) -> None:
 def test_invalid_working_hours_are_refused(hours: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         validate_working_hours(hours)
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [
+        # The whole sentence, as staff read it next to the field: a changed word or separator is a regression.
+        ([], "Working hours must map weekdays to opening spans."),
+        (
+            {"funday": [], "monday": []},
+            "Unknown weekday(s): funday, monday. Use mon, tue, wed, thu, fri, sat, sun.",
+        ),
+        # A span opening the minute the previous one closes is one span written twice: merge them.
+        ({"mon": [["08:00", "12:00"], ["12:00", "14:00"]]}, "mon: spans must be in order and must not overlap."),
+    ],
+)
+def test_invalid_working_hours_get_the_full_message(hours: object, message: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        validate_working_hours(hours)
+
+    assert refused.value.messages == [message]

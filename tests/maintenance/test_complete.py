@@ -168,6 +168,30 @@ def test_a_lower_odometer_reading_is_refused_with_a_clear_message(
     assert not MaintenanceRecord.objects.filter(previous=record).exists()
 
 
+def test_a_french_request_is_refused_in_french(
+    driver: User, vehicle: Vehicle, client_for: Callable[[User], APIClient]
+) -> None:
+    record = make_record(driver, vehicle=vehicle, recurrence_km=10_000)
+    tomorrow = today_for(driver) + timedelta(days=1)
+
+    response = client_for(driver).post(
+        complete_url(record),
+        {"odometer": 49_999, "completed_date": tomorrow.isoformat()},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    fields = response.json()["error"]["fields"]
+    # French groups digits with a (narrow) no-break space, not a comma.
+    assert "est inférieur au dernier relevé connu de ce véhicule" in fields["odometer"][0]
+    assert "49,999" not in fields["odometer"][0]
+    assert fields["completed_date"] == [
+        f"La date de réalisation ne peut pas être dans le futur (nous sommes le {today_for(driver):%Y-%m-%d})."
+    ]
+    record.refresh_from_db()
+    assert record.completed_date is None
+
+
 def test_the_same_reading_is_accepted_and_the_odometer_never_goes_back(
     driver: User, vehicle: Vehicle, client_for: Callable[[User], APIClient]
 ) -> None:

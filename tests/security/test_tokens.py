@@ -198,3 +198,27 @@ def test_password_change_attempts_are_counted_per_account(
     other = client_for(other_driver).post("/api/v1/me/password", {"old_password": "x", "new_password": NEW_PASSWORD})
 
     assert other.status_code == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.parametrize("user_id", [None, "not-a-uuid"])
+def test_an_access_token_without_a_user_id_says_so(user_id: str | None, driver: User) -> None:
+    token = AccessToken.for_user(driver)
+    if user_id is None:
+        del token["user_id"]
+    else:
+        token["user_id"] = user_id
+
+    error = bearer(str(token)).get(ME).json()["error"]
+
+    # Not simplejwt's generic "token is invalid or expired": the token is sound, its subject is not.
+    assert error["code"] == "token_not_valid"
+    assert error["message"] == "Token contained no recognizable user identification"
+
+
+def test_a_deleted_users_token_says_the_user_is_gone(driver: User) -> None:
+    access = str(AccessToken.for_user(driver))
+    driver.delete()
+
+    error = bearer(access).get(ME).json()["error"]
+
+    assert error["message"] == "User not found"
