@@ -52,6 +52,7 @@ from cardoc.exceptions import ConflictError
 from cardoc.models import AuditAction
 from cardoc.services import audit_record
 from cardoc.sniff import PDF, MediaKind, sniff_file
+from cardoc.sync import record_change_of
 from cardoc.uploads import exceeded_pixel_limit, megabytes
 from catalog.models import SoundSeverity
 from diagnostics.models import Detection, DiagnosticRecord, DiagnosticResult, DiagnosticStatus, Urgency
@@ -717,7 +718,15 @@ def notification_mark_read(*, notification: Notification) -> Notification:
 def notification_mark_all_read(*, user: User) -> int:
     """Mark every unread notification of the user read; returns how many changed."""
     with transaction.atomic():
-        return Notification.objects.visible_to(user).filter(is_read=False).update(is_read=True, read_at=timezone.now())
+        # Locked first, so a notification sent meanwhile is not marked read unseen; and listed, because an
+        # UPDATE sends no signal: each row is logged for the phones' change feed one by one.
+        unread = list(
+            Notification.objects.visible_to(user).filter(is_read=False).select_for_update().values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=unread).update(is_read=True, read_at=timezone.now())
+        for pk in unread:
+            record_change_of(Notification, pk)
+        return len(unread)
 
 
 # --- Calendar feed -------------------------------------------------------------------------------------

@@ -592,11 +592,6 @@ def test_racing_feedback_with_one_client_id_is_sent_once(
     assert list(DiagnosticFeedback.objects.values_list("id", "revision")) == [(uuid.UUID(chosen), 1)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="maintenance.services.notification_mark_all_read uses QuerySet.update without record_change_of, "
-    "so a phone that already pulled never hears of the other phone's read-all (that file is another helper's)",
-)
 def test_reading_all_notifications_reaches_a_phone_that_already_pulled(
     driver: User, client_for: Callable[[User], APIClient]
 ) -> None:
