@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from catalog.search import ranked_search
 
@@ -146,7 +147,7 @@ class TroubleCodeSystem(models.TextChoices):
 
 # SAE J2012: a system letter, 0-3 (0 and 2 generic, 1 and 3 maker-specific, mostly), then three hex digits.
 TROUBLE_CODE_PATTERN = r"^[PBCU][0-3][0-9A-F]{3}$"
-TROUBLE_CODE_SHAPE = "a letter P, B, C or U, then a digit 0 to 3, then three digits or letters A to F (e.g. P0301)"
+TROUBLE_CODE_SHAPE = _("a letter P, B, C or U, then a digit 0 to 3, then three digits or letters A to F (e.g. P0301)")
 
 
 class TroubleCodeQuerySet(models.QuerySet["TroubleCode"]):

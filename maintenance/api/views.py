@@ -318,7 +318,11 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Notification]:
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        return Notification.objects.visible_to(self.request.user).order_by("is_read", "-created_at", "-id")
+        return (
+            Notification.objects.visible_to(self.request.user)
+            .select_related("diagnostic")
+            .order_by("is_read", "-created_at", "-id")
+        )
 
     @extend_schema(
         summary="Mark a notification read",
