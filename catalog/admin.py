@@ -85,7 +85,7 @@ class EngineSoundAdmin(EnglishOriginalAdmin):
 
 
 @admin.register(TroubleCode)
-class TroubleCodeAdmin(admin.ModelAdmin):
+class TroubleCodeAdmin(EnglishOriginalAdmin):
     form = TroubleCodeForm
     list_display = ["code", "meaning", "system", "severity", "updated_at"]
     list_filter = ["system", "severity"]

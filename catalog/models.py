@@ -3,7 +3,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from catalog.search import ranked_search
 
@@ -145,18 +147,26 @@ class TroubleCodeSystem(models.TextChoices):
 
 # SAE J2012: a system letter, 0-3 (0 and 2 generic, 1 and 3 maker-specific, mostly), then three hex digits.
 TROUBLE_CODE_PATTERN = r"^[PBCU][0-3][0-9A-F]{3}$"
-TROUBLE_CODE_SHAPE = "a letter P, B, C or U, then a digit 0 to 3, then three digits or letters A to F (e.g. P0301)"
+TROUBLE_CODE_SHAPE = _("a letter P, B, C or U, then a digit 0 to 3, then three digits or letters A to F (e.g. P0301)")
 
 
 class TroubleCodeQuerySet(models.QuerySet["TroubleCode"]):
     def search(self, text: str) -> TroubleCodeQuerySet:
-        """Codes starting with ``text``, or whose meaning holds every word of it, code order."""
+        """Codes starting with ``text``, or whose meaning holds every word of it, code order.
+
+        The words are looked for in every language (``meaning_en``, ``meaning_fr``, ...): a French driver
+        may type "raté" or "misfire", and either finds P0301 whatever language the answer is shown in.
+        """
         words = text.split()
         if not words:
             return self.none()
         by_meaning = models.Q()
         for word in words:
-            by_meaning &= models.Q(meaning__icontains=word) | models.Q(description__icontains=word)
+            in_any_language = models.Q()
+            for language, _name in settings.LANGUAGES:
+                for field in ("meaning", "description"):
+                    in_any_language |= models.Q(**{f"{field}_{language}__icontains": word})
+            by_meaning &= in_any_language
         return self.filter(models.Q(code__istartswith=text.strip()) | by_meaning)
 
 
@@ -184,7 +194,7 @@ class TroubleCode(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TroubleCodeQuerySet.as_manager()
+    objects = TroubleCodeQuerySet.as_manager()  # type: ignore[django-manager-missing]  # modeltranslation patches it
 
     class Meta:
         ordering = ["code"]

@@ -34,6 +34,7 @@ SOUND_FIELDS = (
     "repair_suggestions",
 )
 TROUBLE_CODE_FIELDS = ("system", "meaning", "description", "severity", "common_causes", "repair_suggestions")
+TROUBLE_CODE_FRENCH_FIELDS = ("meaning_fr", "description_fr", "common_causes_fr", "repair_suggestions_fr")
 ICON_DIR = "catalog/icons"
 TRANSLATED = ("name", "description", "common_causes", "repair_suggestions")
 
@@ -58,6 +59,7 @@ def catalog_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
     """
     catalog = read_catalog_file()
     french = read_french_file()
+    codes = trouble_code_rows()
     # English active, so ``name`` and the rest write the English columns and the original ones that search
     # indexes (catalog.translation), whatever language the caller runs in.
     with translation.override("en"):
@@ -67,7 +69,8 @@ def catalog_seed(*, demo: bool = False) -> dict[str, UpsertCounts]:
             "warning lights (French)": _french_upsert(WarningLight, french["warning_lights"]),
             "engine sounds (French)": _french_upsert(EngineSound, french["engine_sounds"]),
             "light icons": warning_light_icons_sync(codes=[row["code"] for row in catalog["warning_lights"]]),
-            "trouble codes": trouble_codes_upsert(rows=trouble_code_rows()),
+            "trouble codes": trouble_codes_upsert(rows=codes),
+            "trouble codes (French)": trouble_codes_french_upsert(rows=codes),
         }
 
 
@@ -136,6 +139,26 @@ def trouble_codes_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
         sound_links.objects.bulk_create(new_sounds)
     ledger.save()
     counts.relinked = relinked
+    return counts
+
+
+@transaction.atomic
+def trouble_codes_french_upsert(*, rows: Iterable[Mapping[str, Any]]) -> UpsertCounts:
+    """Write the French texts of ``rows`` (``meaning_fr`` and the rest) onto the codes already stored.
+
+    A ledger of their own, as for the lights: a translator's edit in the admin survives the next seed, and
+    a code with no French yet takes the seed's. Codes not stored yet are skipped (the English seed runs first).
+    """
+    rows = [row for row in rows if "meaning_fr" in row]
+    stored = set(TroubleCode.objects.filter(code__in=[row["code"] for row in rows]).values_list("code", flat=True))
+    french = [{"code": row["code"], **{field: row[field] for field in TROUBLE_CODE_FRENCH_FIELDS}} for row in rows]
+    _, counts = upsert_by_key(
+        TroubleCode,
+        key="code",
+        rows=[row for row in french if row["code"] in stored],
+        fields=TROUBLE_CODE_FRENCH_FIELDS,
+        kind="catalog.troublecode:fr",
+    )
     return counts
 
 

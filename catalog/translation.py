@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from modeltranslation.translator import TranslationOptions, register
 
-from catalog.models import EngineSound, WarningLight
+from catalog.models import EngineSound, TroubleCode, WarningLight
 
 CATALOG_TEXT_FIELDS = ("name", "description", "common_causes", "repair_suggestions")
+TROUBLE_CODE_TEXT_FIELDS = ("meaning", "description", "common_causes", "repair_suggestions")
 
 
 @register(WarningLight)
@@ -23,4 +24,10 @@ class WarningLightTranslation(TranslationOptions):
 @register(EngineSound)
 class EngineSoundTranslation(TranslationOptions):
     fields = CATALOG_TEXT_FIELDS
+    required_languages = ("en",)
+
+
+@register(TroubleCode)
+class TroubleCodeTranslation(TranslationOptions):
+    fields = TROUBLE_CODE_TEXT_FIELDS
     required_languages = ("en",)

@@ -105,6 +105,7 @@ class DiagnosticRecordAdmin(admin.ModelAdmin):
         "vehicle",
         "diagnostic_type",
         "status",
+        "error_code",
         "error_message",
         "client_ref",
         "photo",
@@ -121,7 +122,10 @@ class DiagnosticRecordAdmin(admin.ModelAdmin):
         "attempts",
     ]
     fieldsets = [
-        (None, {"fields": ["user", "vehicle", "diagnostic_type", "status", "error_message", "client_ref"]}),
+        (
+            None,
+            {"fields": ["user", "vehicle", "diagnostic_type", "status", "error_code", "error_message", "client_ref"]},
+        ),
         ("Result", {"fields": ["urgency", "confidence", "findings"]}),
         ("Evidence", {"fields": ["photo", "recording"]}),
         ("Models and timings", {"fields": ["model_versions", "timings"]}),

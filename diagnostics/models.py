@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, Vehicle
@@ -33,6 +35,51 @@ class DiagnosticStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     COMPLETED = "completed", _("Completed")
     FAILED = "failed", _("Failed")
+
+
+class FailureReason(models.TextChoices):
+    """Why the worker failed a diagnostic: a stable code, stored with its figures (``error_params``) so that
+    the message is written at read time in the reader's language (``DiagnosticRecord.failure_message``)."""
+
+    MEDIA_UNREADABLE = "media_unreadable", _("The file could not be analysed")
+    MEDIA_MISSING = "media_missing", _("The file is no longer available")
+    MODEL_UNAVAILABLE = "model_unavailable", _("No analysis model was available")
+    DATABASE_BUSY = "database_busy", _("The database was busy")
+    TIMED_OUT = "timed_out", _("The analysis took too long")
+    INTERNAL_ERROR = "internal_error", _("An error on our side")
+
+
+def failure_message(code: str, params: dict[str, Any]) -> str:
+    """What the driver is told about a failure, in the active language, from its code and figures."""
+    attempts = int(params.get("attempts") or 1)
+    if code == FailureReason.MEDIA_UNREADABLE:
+        return gettext(
+            "The uploaded file could not be analysed: it is damaged, cut short or not a photo or recording we can "
+            "read. Please send another one."
+        )
+    if code == FailureReason.MEDIA_MISSING:
+        return gettext("The uploaded file is no longer available.")
+    if code == FailureReason.MODEL_UNAVAILABLE:
+        return ngettext(
+            "The analysis could not run after %(attempts)d attempt: no analysis model was available. "
+            "Please try again later.",
+            "The analysis could not run after %(attempts)d attempts: no analysis model was available. "
+            "Please try again later.",
+            attempts,
+        ) % {"attempts": attempts}
+    if code == FailureReason.DATABASE_BUSY:
+        return ngettext(
+            "The analysis could not run after %(attempts)d attempt: the database was busy. Please try again later.",
+            "The analysis could not run after %(attempts)d attempts: the database was busy. Please try again later.",
+            attempts,
+        ) % {"attempts": attempts}
+    if code == FailureReason.TIMED_OUT:
+        return ngettext(
+            "The analysis did not finish within %(minutes)d min, %(attempts)d time; it was stopped. Please try again.",
+            "The analysis did not finish within %(minutes)d min, %(attempts)d times; it was stopped. Please try again.",
+            attempts,
+        ) % {"attempts": attempts, "minutes": int(params.get("minutes") or 0)}
+    return gettext("The analysis failed because of an error on our side.")
 
 
 class Urgency(models.TextChoices):
@@ -119,7 +166,18 @@ class DiagnosticRecord(models.Model):
     image = models.FileField(upload_to="diagnostics/images/%Y/%m/", storage=private_storage, blank=True)
     audio = models.FileField(upload_to="diagnostics/audio/%Y/%m/", storage=private_storage, blank=True)
     status = models.CharField(max_length=16, choices=DiagnosticStatus, default=DiagnosticStatus.PENDING)
-    error_message = models.TextField(blank=True)
+    error_message = models.TextField(
+        blank=True, help_text="What went wrong, in English with its technical detail, for staff and the audit."
+    )
+    error_code = models.CharField(
+        max_length=32,
+        choices=FailureReason,
+        blank=True,
+        help_text="Why it failed, as a stable code; empty on rows failed before codes existed.",
+    )
+    error_params = models.JSONField(
+        default=dict, blank=True, help_text="The figures of the failure's message (attempts, minutes)."
+    )
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Analysis runs started, retries included.")
     runs_started = models.PositiveIntegerField(
         default=0, editable=False, help_text="Every run ever started; never reset, so a stale run knows it is stale."
@@ -171,10 +229,21 @@ class DiagnosticRecord(models.Model):
                 | models.Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
                 name="diagnostic_location_whole_and_in_range",
             ),
+            models.CheckConstraint(
+                condition=models.Q(error_code="") | models.Q(error_code__in=FailureReason.values),
+                name="diagnostic_error_code_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_diagnostic_type_display()} of {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    def failure_message(self) -> str:
+        """Why it failed, for the driver, in the active language; a row failed before codes existed keeps its
+        stored text (it was written in English)."""
+        if not self.error_code:
+            return self.error_message
+        return failure_message(self.error_code, self.error_params or {})
 
     @property
     def is_finished(self) -> bool:

@@ -2,7 +2,7 @@
 
 Diagnostics sits above the directory, so it reads the directory's models directly. The garages of every
 service in a result come from one windowed query (``MechanicQuerySet.nearest_per_service``), however
-many findings and services the result has.
+many findings and services the result has, open-now flags included.
 """
 
 from __future__ import annotations
@@ -63,7 +63,11 @@ def services_of(detections: Iterable[Detection]) -> list[Service]:
 def garages_by_service(
     services: Iterable[Service], point: Point, *, moment: datetime | None = None
 ) -> dict[UUID, list[Mechanic]]:
-    """Up to three garages offering each service near ``point``, nearest first (one query for all of them)."""
+    """Up to three garages offering each service near ``point``, nearest first (one query for all of them).
+
+    Each garage gets ``is_open`` at ``moment`` (default: now), read in Python from the row already fetched:
+    at most three per service, where the SQL flag would cost a query for the time zones in use.
+    """
     service_ids = [service.pk for service in services]
     found: dict[UUID, list[Mechanic]] = {service_id: [] for service_id in service_ids}
     if not service_ids:
@@ -73,9 +77,10 @@ def garages_by_service(
         latitude=point.latitude,
         longitude=point.longitude,
         radius_km=GARAGE_RADIUS_KM,
-        moment=moment or timezone.now(),
         per_service=GARAGES_PER_SERVICE,
     )
+    moment = moment or timezone.now()
     for mechanic in rows:
+        mechanic.is_open = mechanic.is_open_at(moment)  # type: ignore[attr-defined]  # read by the serializer
         found[mechanic.offered_service_id].append(mechanic)  # type: ignore[attr-defined]  # an annotation
     return found

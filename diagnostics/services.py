@@ -45,6 +45,7 @@ from diagnostics.models import (
     DiagnosticResult,
     DiagnosticStatus,
     DiagnosticType,
+    FailureReason,
     FindingFeedback,
     Verdict,
 )
@@ -307,6 +308,8 @@ def diagnostic_reanalyze(
         status=DiagnosticStatus.PENDING,
         attempts=0,
         error_message="",
+        error_code="",
+        error_params={},
         queued_at=timezone.now(),
         started_at=None,
         finished_at=None,
@@ -526,8 +529,10 @@ def _store_result(record: DiagnosticRecord, attempt: int, outcome: _Outcome) -> 
         locked.ml_models.set(outcome.model_ids)  # type: ignore[arg-type]  # primary keys; the stubs know int ones
         locked.status = DiagnosticStatus.COMPLETED
         locked.error_message = ""
+        locked.error_code = ""
+        locked.error_params = {}
         locked.finished_at = now
-        locked.save(update_fields=["status", "error_message", "finished_at"])
+        locked.save(update_fields=["status", "error_message", "error_code", "error_params", "finished_at"])
         _announce_finished(locked)
         audit_record(
             action=AuditAction.DIAGNOSTIC,
@@ -563,8 +568,14 @@ def _milliseconds(start: datetime | None, end: datetime | None) -> float | None:
     return round((end - start).total_seconds() * 1000, 1)
 
 
-def _fail(record_id: UUID, condition: Q, message: str) -> bool:
-    """Fail the record if ``condition`` still holds; any earlier result goes, so no stale findings remain."""
+def _fail(
+    record_id: UUID, condition: Q, message: str, *, code: FailureReason, params: dict[str, int] | None = None
+) -> bool:
+    """Fail the record if ``condition`` still holds; any earlier result goes, so no stale findings remain.
+
+    ``message`` is the English text with its technical detail, for staff and the audit; the driver reads
+    ``code`` and ``params`` rendered in their own language when they ask (``DiagnosticRecord.failure_message``).
+    """
     with transaction.atomic():
         locked = (
             DiagnosticRecord.objects.select_for_update(of=("self",)).select_related("user").filter(condition).first()
@@ -574,25 +585,29 @@ def _fail(record_id: UUID, condition: Q, message: str) -> bool:
         _result_discard(locked)
         locked.status = DiagnosticStatus.FAILED
         locked.error_message = message
+        locked.error_code = code
+        locked.error_params = params or {}
         locked.finished_at = timezone.now()
-        locked.save(update_fields=["status", "error_message", "finished_at"])
+        locked.save(update_fields=["status", "error_message", "error_code", "error_params", "finished_at"])
         _announce_finished(locked)
         audit_record(
             action=AuditAction.DIAGNOSTIC,
             user=locked.user,
             status=AuditStatus.FAILURE,
-            details={"event": "failed", "diagnostic": str(record_id), "error": message},
+            details={"event": "failed", "diagnostic": str(record_id), "error": message, "code": code},
         )
     return True
 
 
-def _retry_or_fail(record: DiagnosticRecord, attempt: int, reason: str) -> None:
+def _retry_or_fail(record: DiagnosticRecord, attempt: int, reason: str, *, code: FailureReason) -> None:
     if attempt >= settings.DIAGNOSTIC_MAX_ATTEMPTS:
         _fail(
             record.pk,
             _owned(record),
             f"The analysis could not run after {attempt} {'attempt' if attempt == 1 else 'attempts'}: {reason} "
             "Please try again later.",
+            code=code,
+            params={"attempts": attempt},
         )
         return
     logger.warning("Diagnostic %s: attempt %s failed (%s); queued again.", record.pk, attempt, reason)
@@ -613,6 +628,8 @@ def _claim(record_id: UUID | str) -> DiagnosticRecord | None:
         started_at=timezone.now(),
         finished_at=None,
         error_message="",
+        error_code="",
+        error_params={},
     )
     if not claimed:
         return None
@@ -635,17 +652,27 @@ def diagnostic_analyze(*, record_id: UUID | str) -> DiagnosticRecord | None:
         outcome = _infer(record)
         stored = _store_result(record, attempt, outcome)
     except MediaError as exc:
-        _fail(record.pk, _owned(record), f"The uploaded file could not be analysed: {exc}")
+        _fail(
+            record.pk,
+            _owned(record),
+            f"The uploaded file could not be analysed: {exc}",
+            code=FailureReason.MEDIA_UNREADABLE,
+        )
     except FileNotFoundError:
-        _fail(record.pk, _owned(record), "The uploaded file is no longer available.")
+        _fail(record.pk, _owned(record), "The uploaded file is no longer available.", code=FailureReason.MEDIA_MISSING)
     except ModelUnavailableError as exc:
-        _retry_or_fail(record, attempt, str(exc))
+        _retry_or_fail(record, attempt, str(exc), code=FailureReason.MODEL_UNAVAILABLE)
     except OperationalError:
         logger.warning("Diagnostic %s: database error during analysis.", record.pk, exc_info=True)
-        _retry_or_fail(record, attempt, "the database was busy.")
+        _retry_or_fail(record, attempt, "the database was busy.", code=FailureReason.DATABASE_BUSY)
     except Exception:
         logger.exception("Diagnostic %s: analysis failed.", record.pk)
-        _fail(record.pk, _owned(record), "The analysis failed because of an error on our side.")
+        _fail(
+            record.pk,
+            _owned(record),
+            "The analysis failed because of an error on our side.",
+            code=FailureReason.INTERNAL_ERROR,
+        )
     else:
         return stored
     return DiagnosticRecord.objects.filter(pk=record.pk).first()
@@ -828,7 +855,8 @@ def diagnostic_sweep_stuck(*, queued_ids: set[str] | None, now: datetime | None 
                 f"The analysis did not finish within {minutes} minutes, {record.attempts} times; it was stopped. "
                 "Please try again."
             )
-            failed += _fail(record.pk, owned, message)
+            params = {"attempts": record.attempts, "minutes": minutes}
+            failed += _fail(record.pk, owned, message, code=FailureReason.TIMED_OUT, params=params)
         else:
             requeued += _requeue(owned, record.pk)
 

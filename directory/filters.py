@@ -14,6 +14,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, QuerySet
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -28,8 +29,8 @@ class LatLngField(forms.CharField):
     """``"lat,lng"`` in decimal degrees, e.g. ``3.8480,11.5021``."""
 
     default_error_messages = {
-        "invalid": "Give near as latitude,longitude in decimal degrees, e.g. 3.8480,11.5021.",
-        "range": "Latitude must be between -90 and 90 and longitude between -180 and 180.",
+        "invalid": _("Give near as latitude,longitude in decimal degrees, e.g. 3.8480,11.5021."),
+        "range": _("Latitude must be between -90 and 90 and longitude between -180 and 180."),
     }
 
     def clean(self, value: Any) -> tuple[float, float] | None:

@@ -276,18 +276,17 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
         latitude: float,
         longitude: float,
         radius_km: float,
-        moment: datetime,
         per_service: int,
     ) -> MechanicQuerySet:
         """Up to ``per_service`` listings offering each service within ``radius_km``, nearest first, in one query.
 
-        One row per (listing, service), annotated with ``offered_service_id``, ``offered_price``,
-        ``distance_km`` and ``is_open`` (at ``moment``). A window numbers each service's listings by
-        distance, so a result with five repairs costs one query (plus the open-now zones), not five.
+        One row per (listing, service), annotated with ``offered_service_id``, ``offered_price`` and
+        ``distance_km``. A window numbers each service's listings by distance, so a result with five repairs
+        costs one query, not five. No open-now flag: ``with_open_flag`` would first read the zones in use (a
+        second query), while the few rows this returns are cheaper to check with ``Mechanic.is_open_at``.
         """
         ranked = (
             self.nearby(latitude=latitude, longitude=longitude, radius_km=radius_km)
-            .with_open_flag(moment)
             .annotate(offered_service_id=models.F("offerings__service_id"), offered_price=models.F("offerings__price"))
             .filter(offered_service_id__in=service_ids)
             .annotate(

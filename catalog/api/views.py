@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
@@ -96,8 +97,10 @@ class TroubleCodeViewSet(viewsets.ReadOnlyModelViewSet):
     def get_object(self) -> TroubleCode:
         code = self.kwargs["code"].strip().upper()
         if not re.fullmatch(TROUBLE_CODE_PATTERN, code):
-            raise ValidationError(
-                {"code": f"“{self.kwargs['code']}” is not a trouble code: expected {TROUBLE_CODE_SHAPE}."}
-            )
+            message = _("“%(code)s” is not a trouble code: expected %(shape)s.") % {
+                "code": self.kwargs["code"],
+                "shape": TROUBLE_CODE_SHAPE,
+            }
+            raise ValidationError({"code": message})
         self.kwargs["code"] = code
         return super().get_object()

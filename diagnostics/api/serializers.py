@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -21,8 +22,10 @@ from diagnostics.models import (
     DiagnosticRecord,
     DiagnosticResult,
     DiagnosticType,
+    FailureReason,
     FindingFeedback,
     QualityHint,
+    Urgency,
     Verdict,
 )
 from diagnostics.repairs import Point, repair_services
@@ -43,7 +46,10 @@ class TroubleCodeField(serializers.RegexField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            TROUBLE_CODE_PATTERN, error_messages={"invalid": f"A trouble code is {TROUBLE_CODE_SHAPE}."}, **kwargs
+            TROUBLE_CODE_PATTERN,
+            # Lazy, so the 400 reads in the caller's language; DRF formats it when it fails.
+            error_messages={"invalid": format_lazy(_("A trouble code is {shape}."), shape=TROUBLE_CODE_SHAPE)},
+            **kwargs,
         )
 
     def to_internal_value(self, data: Any) -> str:
@@ -113,11 +119,11 @@ class DiagnosticCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         latitude, longitude = attrs.get("latitude"), attrs.get("longitude")
         if (latitude is None) != (longitude is None):
             missing = "longitude" if longitude is None else "latitude"
-            raise serializers.ValidationError({missing: ["Send latitude and longitude together, or neither."]})
+            raise serializers.ValidationError({missing: [_("Send latitude and longitude together, or neither.")]})
         for name in ("latitude", "longitude"):
             value = attrs.get(name)
             if value is not None and not math.isfinite(value):
-                raise serializers.ValidationError({name: ["Give a number of decimal degrees."]})
+                raise serializers.ValidationError({name: [_("Give a number of decimal degrees.")]})
         return attrs
 
     def to_internal_value(self, data: Any) -> Any:
@@ -401,10 +407,24 @@ class ResultSerializer(serializers.ModelSerializer):
     sound = serializers.SerializerMethodField()
     near = serializers.SerializerMethodField()
     hints = serializers.SerializerMethodField()
+    urgency_label = serializers.SerializerMethodField(help_text="The urgency in words, in the reader's language.")
 
     class Meta:
         model = DiagnosticResult
-        fields = ["overall_confidence", "urgency", "created_at", "models", "detections", "sound", "near", "hints"]
+        fields = [
+            "overall_confidence",
+            "urgency",
+            "urgency_label",
+            "created_at",
+            "models",
+            "detections",
+            "sound",
+            "near",
+            "hints",
+        ]
+
+    def get_urgency_label(self, result: DiagnosticResult) -> str:
+        return str(Urgency(result.urgency).label)
 
     @extend_schema_field(PointSerializer(allow_null=True))
     def get_near(self, result: DiagnosticResult) -> dict[str, Any] | None:
@@ -469,6 +489,15 @@ class DiagnosticSerializer(serializers.ModelSerializer):
         child=serializers.CharField(), read_only=True, help_text="The trouble codes the driver's scanner read."
     )
     odometer_km = serializers.IntegerField(read_only=True, allow_null=True)
+    error_code = serializers.ChoiceField(
+        choices=FailureReason.choices,
+        read_only=True,
+        allow_blank=True,
+        help_text="Why the analysis failed, as a stable code; empty unless it failed (and on old failures).",
+    )
+    error_message = serializers.SerializerMethodField(
+        help_text="Why the analysis failed, in the reader's language; empty unless it failed."
+    )
 
     class Meta:
         model = DiagnosticRecord
@@ -482,6 +511,7 @@ class DiagnosticSerializer(serializers.ModelSerializer):
             "odometer_km",
             "image_url",
             "audio_url",
+            "error_code",
             "error_message",
             "attempts",
             "captured_at",
@@ -497,6 +527,10 @@ class DiagnosticSerializer(serializers.ModelSerializer):
         url = reverse(f"api:diagnostic-{kind}", kwargs={"pk": record.pk})
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
+
+    def get_error_message(self, record: DiagnosticRecord) -> str:
+        # Written now, in the language of this request: the worker stored a code, not a sentence.
+        return record.failure_message()
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_image_url(self, record: DiagnosticRecord) -> str | None:

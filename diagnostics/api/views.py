@@ -302,7 +302,7 @@ class DiagnosticViewSet(
         result = getattr(record, "result", None)
         if result is None:
             if record.status == DiagnosticStatus.FAILED:
-                raise ConflictError(record.error_message or _("The analysis failed."), code="analysis_failed")
+                raise ConflictError(record.failure_message() or _("The analysis failed."), code="analysis_failed")
             raise ConflictError(_("The analysis has not finished yet."), code="analysis_pending")
         return Response(ResultSerializer(result, context=self._result_context(record, point)).data)
 

@@ -25,6 +25,7 @@ from maintenance.models import (
     MaintenanceRecord,
     MaintenanceStatus,
     Notification,
+    NotificationKind,
     QuoteRequest,
 )
 
@@ -174,6 +175,10 @@ class CalendarTokenSerializer(serializers.Serializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    reason = serializers.SerializerMethodField(
+        help_text="diagnostic_failed only: why the analysis failed, in the reader's language; else empty."
+    )
+
     class Meta:
         model = Notification
         fields = [
@@ -181,6 +186,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "kind",
             "title",
             "body",
+            "reason",
             "maintenance_record",
             "quote_request",
             "diagnostic",
@@ -189,6 +195,14 @@ class NotificationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_reason(self, notification: Notification) -> str:
+        # Read from the diagnostic's stored code now, not copied into the message when it was written: the
+        # reason follows the reader's language, and a re-analysis that succeeds replaces the message anyway.
+        diagnostic = notification.diagnostic
+        if notification.kind != NotificationKind.DIAGNOSTIC_FAILED or diagnostic is None:
+            return ""
+        return diagnostic.failure_message()
 
 
 class NotificationReadSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -319,7 +319,11 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Notification]:
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        return Notification.objects.visible_to(self.request.user).order_by("is_read", "-created_at", "-id")
+        return (
+            Notification.objects.visible_to(self.request.user)
+            .select_related("diagnostic")
+            .order_by("is_read", "-created_at", "-id")
+        )
 
     def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         # partial_update has no route: it is what a read pushed through /sync/push runs.

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User, Vehicle
 from catalog.models import WarningLight
-from catalog.services import trouble_codes_upsert
+from catalog.services import trouble_codes_french_upsert, trouble_codes_upsert
 from catalog.trouble_codes import trouble_code_rows
 from diagnostics.models import Detection, DiagnosticRecord, FindingFeedback
 from directory.models import Mechanic, MechanicService, Service, ServiceForLight
@@ -27,7 +27,9 @@ YAOUNDE = (3.8667, 11.5167)
 @pytest.fixture
 def trouble_codes(catalog: None) -> None:
     """The seeded codes, linked to the few lights and sounds the ``catalog`` fixture holds."""
-    trouble_codes_upsert(rows=trouble_code_rows())
+    rows = trouble_code_rows()
+    trouble_codes_upsert(rows=rows)
+    trouble_codes_french_upsert(rows=rows)
 
 
 def test_a_misfire_code_returns_a_misfire_finding_with_its_urgency(
@@ -67,6 +69,31 @@ def test_a_misfire_code_returns_a_misfire_finding_with_its_urgency(
     record = DiagnosticRecord.objects.get(pk=body["id"])
     assert (record.dtc_codes, record.odometer_km) == (["P0301"], 80_500)
     assert Detection.objects.get(result__record=record).trouble_code.code == "P0301"
+
+
+def test_a_french_driver_reads_the_codes_findings_in_french_and_an_english_one_in_english(
+    driver: User,
+    trouble_codes: None,
+    tasks_sync: None,
+    client_for: Callable[[User], APIClient],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client = client_for(driver)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(URL, {"diagnostic_type": "trouble_codes", "dtc_codes": ["P0301", "P0524"]}, format="json")
+    url = f"{URL}/{created.json()['id']}/results"
+
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr-CM,fr;q=0.9").json()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
+
+    entries = {d["entry"]["code"]: d["entry"] for d in french["detections"]}
+    assert entries["P0301"]["name"] == "P0301 Raté d'allumage détecté sur le cylindre 1"
+    assert entries["P0301"]["description"].startswith("Le cylindre 1 n'allume pas correctement")
+    assert entries["P0301"]["common_causes"][0] == "Bougie usée sur le cylindre 1"
+    assert entries["P0524"]["name"] == "P0524 Pression d'huile moteur trop basse"
+    assert entries["P0524"]["repair_suggestions"][0] == "Vérifiez le niveau d'huile et faites l'appoint"
+    names = {d["entry"]["code"]: d["entry"]["name"] for d in english["detections"]}
+    assert names == {"P0301": "P0301 Cylinder 1 misfire detected", "P0524": "P0524 Engine oil pressure too low"}
 
 
 def test_codes_the_catalog_lacks_are_kept_in_the_analysis_and_the_worst_code_decides(

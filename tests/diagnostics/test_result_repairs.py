@@ -8,6 +8,7 @@ from decimal import Decimal
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone, translation
@@ -161,6 +162,42 @@ def test_it_lists_at_most_three_garages_per_service_and_an_unpriced_one_has_a_nu
     assert all(g["open_now"] for g in garages)
 
 
+def _hours_around_now(zone: str, *, open_now: bool) -> dict[str, list[list[str]]]:
+    """Every day open for the two hours from this hour in ``zone``, or for the two hours six hours away."""
+    local = timezone.localtime(timezone.now(), ZoneInfo(zone))
+    start = (local.hour + (0 if open_now else 6)) % 24
+    span = [f"{start:02d}:00", f"{(start + 2) % 24:02d}:00"]
+    return {day: [span] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def test_open_now_is_read_in_each_garages_own_time_zone(driver: User, client_for: Callable[[User], APIClient]) -> None:
+    sound = baker.make(EngineSound, code="water_pump", severity="moderate", frequency_low_hz=1, frequency_high_hz=2)
+    service = baker.make(Service, name="Water pump replacement", cost_min=10, cost_max=20, category="cooling")
+    ServiceForSound.objects.create(service=service, engine_sound=sound)
+    garages = {
+        "Open in Douala": ("Africa/Douala", _hours_around_now("Africa/Douala", open_now=True)),
+        "Closed in Douala": ("Africa/Douala", _hours_around_now("Africa/Douala", open_now=False)),
+        # Open now by Tokyo's clock, eight hours ahead of Yaoundé's: read in Douala's, it would be closed.
+        "Open in Tokyo": ("Asia/Tokyo", _hours_around_now("Asia/Tokyo", open_now=True)),
+    }
+    for index, (name, (zone, hours)) in enumerate(garages.items()):
+        garage = baker.make(
+            Mechanic,
+            business_name=name,
+            latitude=YAOUNDE[0] + 0.01 * index,
+            longitude=YAOUNDE[1],
+            working_hours=hours,
+            time_zone=zone,
+        )
+        baker.make(MechanicService, mechanic=garage, service=service, price=Decimal(1000))
+    record = _finding(driver, sound="water_pump")
+
+    body = client_for(driver).get(f"{URL}/{record.pk}/results", {"near": f"{YAOUNDE[0]},{YAOUNDE[1]}"}).json()
+
+    listed = {g["business_name"]: g["open_now"] for g in body["detections"][0]["repairs"][0]["garages"]}
+    assert listed == {"Open in Douala": True, "Closed in Douala": False, "Open in Tokyo": True}
+
+
 def test_results_with_garages_take_a_constant_number_of_queries(
     seeded: None,
     driver: User,
@@ -176,7 +213,9 @@ def test_results_with_garages_take_a_constant_number_of_queries(
         baker.make(Detection, result=many.result, warning_light=WarningLight.objects.get(code=code), confidence=0.5)
 
     client.get(f"{URL}/{one.pk}/results", near)  # warm the token and content caches
-    budget = 14 + RLS_QUERIES
+    # The record, its result, the detections and their catalog entries, services and tutorials (prefetched),
+    # the models, and one query for every garage of every repair, open-now flags included.
+    budget = 9 + RLS_QUERIES
     with django_assert_max_num_queries(budget) as few:
         assert client.get(f"{URL}/{one.pk}/results", near).status_code == HTTPStatus.OK
     with django_assert_max_num_queries(budget) as lots:
@@ -184,6 +223,8 @@ def test_results_with_garages_take_a_constant_number_of_queries(
     assert len(body["detections"]) == 6
     assert sum(len(r["garages"]) for d in body["detections"] for r in d["repairs"]) > 6
     assert len(lots.captured_queries) == len(few.captured_queries)
+    garage_queries = [q["sql"] for q in lots.captured_queries if '"directory_mechanic"' in q["sql"]]
+    assert len(garage_queries) == 1, garage_queries
 
 
 @pytest.mark.parametrize(

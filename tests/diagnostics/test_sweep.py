@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
 from model_bakery import baker
@@ -71,6 +71,11 @@ def test_a_run_stuck_on_its_last_attempt_fails_with_a_clear_message(driver: User
     stuck.refresh_from_db()
     assert stuck.status == "failed"
     assert stuck.error_message.startswith("The analysis did not finish within 10 minutes, 3 times")
+    assert (stuck.error_code, stuck.error_params) == ("timed_out", {"attempts": 3, "minutes": 10})
+    with translation.override("fr"):
+        assert stuck.failure_message() == (
+            "L'analyse ne s'est pas terminée en 10 min, 3 fois de suite ; elle a été arrêtée. Réessayez."
+        )
     assert stuck.finished_at is not None
     assert not DiagnosticResult.objects.exists()
     assert AuditEvent.objects.get(action="diagnostic").details["event"] == "failed"

@@ -345,6 +345,7 @@ def test_a_stored_file_that_no_longer_decodes_fails_with_a_clear_message_and_no_
     assert record.status == "failed"
     assert record.error_message.startswith(message)
     assert str(private_media) not in record.error_message
+    assert record.error_code == "media_unreadable"
     assert record.attempts == 1
     assert not DiagnosticResult.objects.exists()
     assert not Prediction.objects.exists()
@@ -394,6 +395,45 @@ def test_a_missing_model_is_retried_then_fails_after_the_bounded_attempts(
     assert not Prediction.objects.exists()
 
 
+def test_the_driver_reads_why_it_failed_in_their_language_from_the_stored_code(
+    driver: User, client_for: Callable[[User], APIClient], django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(driver)
+    record = _diagnose(client, django_capture_on_commit_callbacks, image=_photo("battery"))  # no model deployed
+
+    french = client.get(f"{URL}/{record.pk}", HTTP_ACCEPT_LANGUAGE="fr-CM,fr;q=0.9").json()
+    english = client.get(f"{URL}/{record.pk}", HTTP_ACCEPT_LANGUAGE="en").json()
+    inbox = client.get("/api/v1/notifications", HTTP_ACCEPT_LANGUAGE="fr").json()["results"]
+    waiting = client.get(f"{URL}/{record.pk}/results", {"wait": 1}, HTTP_ACCEPT_LANGUAGE="fr")
+
+    record.refresh_from_db()
+    assert (record.error_code, record.error_params) == ("model_unavailable", {"attempts": 3})
+    assert french["error_code"] == english["error_code"] == "model_unavailable"
+    assert french["error_message"] == (
+        "L'analyse n'a pas pu être lancée après 3 tentatives : aucun modèle d'analyse n'était disponible. "
+        "Réessayez plus tard."
+    )
+    assert english["error_message"] == (
+        "The analysis could not run after 3 attempts: no analysis model was available. Please try again later."
+    )
+    (failed,) = inbox
+    assert (failed["kind"], failed["reason"]) == ("diagnostic_failed", french["error_message"])
+    assert waiting.status_code == HTTPStatus.CONFLICT
+    assert waiting.json()["error"]["message"] == french["error_message"]
+
+
+def test_a_failure_stored_before_codes_existed_still_reads_as_it_was_written(
+    driver: User, client_for: Callable[[User], APIClient]
+) -> None:
+    old = DiagnosticRecord.objects.create(
+        user=driver, diagnostic_type="dashboard_scan", status="failed", error_message="The photo could not be read."
+    )
+
+    body = client_for(driver).get(f"{URL}/{old.pk}", HTTP_ACCEPT_LANGUAGE="fr").json()
+
+    assert (body["error_code"], body["error_message"]) == ("", "The photo could not be read.")
+
+
 def test_a_diagnostic_that_found_no_model_completes_when_reanalysed_after_a_deploy(
     driver: User, client_for: Callable[[User], APIClient], django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -408,6 +448,7 @@ def test_a_diagnostic_that_found_no_model_completes_when_reanalysed_after_a_depl
     assert response.status_code == HTTPStatus.ACCEPTED
     record.refresh_from_db()
     assert (record.status, record.attempts, record.error_message) == ("completed", 1, "")
+    assert (record.error_code, record.error_params) == ("", {})
     assert [d.warning_light.code for d in record.result.detections.select_related("warning_light")] == ["battery"]
 
 
