@@ -51,9 +51,11 @@ class MaintenanceConfig(AppConfig):
                 updates_commute=True,
             )
         )
-        # Fill-ups reach the phone through the feed; they are written through their own endpoints.
         sync.register(
             SyncSource(
-                kind="fuel", model="maintenance.FuelEntry", viewset="maintenance.api.garage_views.FuelEntryViewSet"
+                kind="fuel",
+                model="maintenance.FuelEntry",
+                viewset="maintenance.api.garage_views.FuelEntryViewSet",
+                operations=ALL_OPERATIONS,
             )
         )

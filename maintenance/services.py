@@ -1006,6 +1006,7 @@ def fuel_entry_create(
     station: str = "",
     notes: str = "",
     import_key: str = "",
+    id: UUID | None = None,
     request: HttpRequest | None = None,
 ) -> FuelEntry:
     """Log a fill-up of one of the driver's cars; its reading must fit the car's history."""
@@ -1016,6 +1017,7 @@ def fuel_entry_create(
         vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
         _check_reading(vehicle=vehicle, on=filled_on, odometer_km=odometer_km)
         entry = FuelEntry(
+            id=id or uuid.uuid4(),  # a phone that logged it offline chose the id (see cardoc.sync)
             user=user,
             vehicle=vehicle,
             filled_on=filled_on,

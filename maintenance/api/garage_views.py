@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 from uuid import UUID
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -21,10 +22,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from accounts.models import User, Vehicle
+from cardoc import sync
 from cardoc.serializers import error_responses
+from cardoc.sync_api import BAD_IF_MATCH, ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
 from maintenance import csvio, garage, services
 from maintenance.api.serializers import (
     AttachmentSerializer,
@@ -76,23 +80,31 @@ def _upload(request: Request, **parent: Any) -> Response:
         summary="Log a fill-up",
         description="The reading must fit the car's other readings (a fill-up whose odometer goes backwards is "
         "refused); a higher one moves the car's odometer forward.",
-        responses={201: FuelEntrySerializer, **error_responses(400, 401)},
+        responses={201: FuelEntrySerializer, 200: FuelEntrySerializer, **error_responses(400, 401), **ID_CONFLICT},
     ),
     retrieve=extend_schema(
         summary="One of your fill-ups", responses={200: FuelEntrySerializer, **error_responses(401, 404)}
     ),
     update=extend_schema(
-        summary="Replace a fill-up", responses={200: FuelEntrySerializer, **error_responses(400, 401, 404)}
+        summary="Replace a fill-up",
+        parameters=[IF_MATCH],
+        responses={200: FuelEntrySerializer, **error_responses(400, 401, 404), **PRECONDITION_FAILED},
     ),
     partial_update=extend_schema(
-        summary="Change a fill-up", responses={200: FuelEntrySerializer, **error_responses(400, 401, 404)}
+        summary="Change a fill-up",
+        parameters=[IF_MATCH],
+        responses={200: FuelEntrySerializer, **error_responses(400, 401, 404), **PRECONDITION_FAILED},
     ),
     destroy=extend_schema(
-        summary="Delete a fill-up and its attachments", responses={204: None, **error_responses(401, 404)}
+        summary="Delete a fill-up and its attachments",
+        parameters=[IF_MATCH],
+        responses={204: None, **error_responses(401, 404), **BAD_IF_MATCH, **PRECONDITION_FAILED},
     ),
 )
-class FuelEntryViewSet(viewsets.ModelViewSet):
+class FuelEntryViewSet(SyncedViewSetMixin, viewsets.ModelViewSet):
     """A driver's fuel log; each full fill-up carries the economy measured since the previous full one."""
+
+    sync_kind = "fuel"
 
     queryset = FuelEntry.objects.none()
     serializer_class = FuelEntrySerializer
@@ -121,20 +133,33 @@ class FuelEntryViewSet(viewsets.ModelViewSet):
         return Response(FuelEntrySerializer(entry, context=self._with_economy([entry])).data, status=status)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._one(self.get_object())
+        return self._with_etag(self._one(self.get_object()), self.kwargs["pk"])
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        entry = services.fuel_entry_create(user=request.user, request=request, **serializer.validated_data)
-        return self._one(entry, HTTPStatus.CREATED)
+        # Through the sync helper, so a fill-up logged offline and sent twice is stored once.
+        made = sync.client_create(source=self._source(), view=self, data=request.data)  # type: ignore[arg-type]
+        response = self._one(made.instance, HTTPStatus.CREATED if made.created else HTTPStatus.OK)  # type: ignore[arg-type]
+        response["ETag"] = sync.etag(made.version)
+        return response
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        entry = self.get_object()
-        serializer = self.get_serializer(entry, data=request.data, partial=kwargs.pop("partial", False))
-        serializer.is_valid(raise_exception=True)
+        expected = sync.parse_if_match(request.headers.get("If-Match"))
+        with transaction.atomic():
+            entry = self.get_object()
+            sync.require_version(source=self._source(), instance=entry, expected=expected)
+            serializer = self.get_serializer(entry, data=request.data, partial=kwargs.pop("partial", False))
+            serializer.is_valid(raise_exception=True)
+            self.perform_update(serializer)
+            return self._with_etag(self._one(serializer.instance), entry.pk)
+
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = services.fuel_entry_create(
+            user=self.request.user, request=self.request, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         changes = {name: value for name, value in serializer.validated_data.items() if name != "vehicle"}
-        return self._one(services.fuel_entry_update(entry=entry, request=request, **changes))
+        serializer.instance = services.fuel_entry_update(entry=serializer.instance, request=self.request, **changes)
 
     def perform_destroy(self, instance: FuelEntry) -> None:
         services.fuel_entry_delete(entry=instance, request=self.request)

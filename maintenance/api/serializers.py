@@ -271,7 +271,8 @@ class AttachmentUploadSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
 
-class FuelEntrySerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class FuelEntrySerializer(StrictFieldsMixin, ClientIdSerializerMixin, serializers.ModelSerializer):
+    id = ClientIdField()
     vehicle = OwnVehicleField(queryset=Vehicle.objects.all(), help_text="One of your own vehicles.")
     price_per_litre = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
     l_per_100km = serializers.SerializerMethodField(
@@ -301,7 +302,7 @@ class FuelEntrySerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {
             "odometer_km": {"min_value": 0, "max_value": MAX_ODOMETER_KM},
             "litres": {"min_value": Decimal("0.001"), "max_value": Decimal(5000)},
