@@ -69,6 +69,40 @@ class ClientIdSerializerMixin:
         return attrs
 
 
+def with_etag(response: Response, *, kind: str, pk: Any) -> Response:
+    """``response`` with the object's current version as its ``ETag``."""
+    response["ETag"] = sync.etag(sync.version_of(kind, pk))
+    return response
+
+
+def created_response(made: sync.Created, body: Any) -> Response:
+    """The answer to a create that may carry a client id: 201 when it made the object, 200 for a replay."""
+    response = Response(body, status=HTTPStatus.CREATED if made.created else HTTPStatus.OK)
+    response["ETag"] = sync.etag(made.version)
+    return response
+
+
+def create_as_pushed(request: Request, *, kind: str, data: dict[str, Any]) -> Response:
+    """Create a ``kind`` object exactly as ``/sync/push`` would, through its registered viewset.
+
+    For a create nested under its parent's route (a garage's reviews, a diagnostic's feedback): a post and a
+    push with one client id must make one object.
+    """
+    source = sync.sources()[kind]
+    view = source.view(request, action="create")
+    made = sync.client_create(source=source, view=view, data=data)
+    return created_response(made, view.get_serializer(made.instance).data)
+
+
+def object_at_version(view: Any, *, kind: str) -> Any:
+    """The view's object, or 412 when the request's ``If-Match`` names another version. Call in a transaction,
+    so the version cannot move between the check and the write."""
+    expected = sync.parse_if_match(view.request.headers.get("If-Match"))
+    instance = view.get_object()
+    sync.require_version(source=sync.sources()[kind], instance=instance, expected=expected)
+    return instance
+
+
 class SyncedViewSetMixin:
     """ETag on reads, If-Match on writes and idempotent client-id creates, for a synced type's viewset."""
 
@@ -78,32 +112,23 @@ class SyncedViewSetMixin:
     def _source(self) -> sync.SyncSource:
         return sync.sources()[self.sync_kind]
 
-    def _with_etag(self, response: Response, pk: Any) -> Response:
-        response["ETag"] = sync.etag(sync.version_of(self.sync_kind, pk))
-        return response
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         made = sync.client_create(source=self._source(), view=self, data=request.data)  # type: ignore[arg-type]
-        body = self.get_serializer(made.instance).data  # type: ignore[attr-defined]
-        response = Response(body, status=HTTPStatus.CREATED if made.created else HTTPStatus.OK)
-        response["ETag"] = sync.etag(made.version)
-        return response
+        return created_response(made, self.get_serializer(made.instance).data)  # type: ignore[attr-defined]
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response: Response = super().retrieve(request, *args, **kwargs)  # type: ignore[misc]
-        return self._with_etag(response, self.kwargs["pk"])  # type: ignore[attr-defined]
+        return with_etag(response, kind=self.sync_kind, pk=self.kwargs["pk"])  # type: ignore[attr-defined]
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        expected = sync.parse_if_match(request.headers.get("If-Match"))
         with transaction.atomic():
-            sync.require_version(source=self._source(), instance=self.get_object(), expected=expected)  # type: ignore[attr-defined]
+            object_at_version(self, kind=self.sync_kind)
             response: Response = super().update(request, *args, **kwargs)  # type: ignore[misc]
-            return self._with_etag(response, self.kwargs["pk"])  # type: ignore[attr-defined]
+            return with_etag(response, kind=self.sync_kind, pk=self.kwargs["pk"])  # type: ignore[attr-defined]
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        expected = sync.parse_if_match(request.headers.get("If-Match"))
         with transaction.atomic():
-            sync.require_version(source=self._source(), instance=self.get_object(), expected=expected)  # type: ignore[attr-defined]
+            object_at_version(self, kind=self.sync_kind)
             response: Response = super().destroy(request, *args, **kwargs)  # type: ignore[misc]
             return response
 

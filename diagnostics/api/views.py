@@ -19,12 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.throttles import DiagnosticWriteThrottle
-from cardoc import sync
 from cardoc.exceptions import ConflictError, DomainError
 from cardoc.pagination import NewestFirstCursorPagination
 from cardoc.parsers import JSONParser
 from cardoc.serializers import ErrorSerializer
-from cardoc.sync_api import BAD_IF_MATCH, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
+from cardoc.sync_api import BAD_IF_MATCH, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin, create_as_pushed, with_etag
 from diagnostics import media
 from diagnostics.api.serializers import (
     DiagnosticCreateSerializer,
@@ -275,7 +274,7 @@ class DiagnosticViewSet(
             _wait_until_finished(record, wait)
             record = self.get_object()
         detail = DiagnosticDetailSerializer(record, context=self._result_context(record, point)).data
-        return self._with_etag(Response(detail), record.pk)
+        return with_etag(Response(detail), kind=self.sync_kind, pk=record.pk)
 
     def perform_destroy(self, instance: DiagnosticRecord) -> None:
         diagnostic_delete(record=instance, user=self.request.user, request=self.request)
@@ -350,21 +349,12 @@ class DiagnosticViewSet(
             feedback = _feedback_of(record)
             if feedback is None:
                 raise NotFound("No feedback on this diagnostic yet.")
-            response = Response(FeedbackSerializer(feedback).data)
-            response["ETag"] = sync.etag(sync.version_of("feedback", feedback.pk))
-            return response
+            return with_etag(Response(FeedbackSerializer(feedback).data), kind="feedback", pk=feedback.pk)
         payload = FeedbackInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         if payload.validated_data.get("id") is not None:
             # The path a push takes (FeedbackViewSet's create), so a post and a push with one id are one send.
-            source = sync.sources()["feedback"]
-            view = source.view(request, action="create")
-            made = sync.client_create(source=source, view=view, data={**request.data, "diagnostic": str(record.pk)})
-            response = Response(
-                view.get_serializer(made.instance).data, status=HTTPStatus.CREATED if made.created else HTTPStatus.OK
-            )
-            response["ETag"] = sync.etag(made.version)
-            return response
+            return create_as_pushed(request, kind="feedback", data={**request.data, "diagnostic": str(record.pk)})
         _feedback, created = _feedback_submit(request, record, payload.validated_data)
         body = FeedbackSerializer(_feedback_of(record)).data
         return Response(body, status=HTTPStatus.CREATED if created else HTTPStatus.OK)

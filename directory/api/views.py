@@ -16,11 +16,18 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from accounts.throttles import ReviewThrottle
-from cardoc import sync
 from cardoc.pagination import CappedPaginator, NewestFirstCursorPagination, PageNumberPagination
 from cardoc.public_cache import PublicCachedReadMixin
 from cardoc.serializers import error_responses
-from cardoc.sync_api import BAD_IF_MATCH, ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED
+from cardoc.sync_api import (
+    BAD_IF_MATCH,
+    ID_CONFLICT,
+    IF_MATCH,
+    PRECONDITION_FAILED,
+    create_as_pushed,
+    object_at_version,
+    with_etag,
+)
 from directory.api.serializers import (
     HelpfulSerializer,
     MechanicSerializer,
@@ -148,8 +155,8 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
         payload = ReviewInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        if data.get("id") is not None:
-            return self._review_with_client_id(request, mechanic)
+        if data.get("id") is not None:  # the path a pushed review takes (ReviewViewSet's create)
+            return create_as_pushed(request, kind="review", data={**request.data, "mechanic": str(mechanic.pk)})
         review, created = review_submit(
             user=request.user,
             mechanic=mechanic,
@@ -160,16 +167,6 @@ class MechanicViewSet(viewsets.ReadOnlyModelViewSet):
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(ReviewSerializer(review).data, status=code)
-
-    def _review_with_client_id(self, request: Request, mechanic: Mechanic) -> Response:
-        # The same path as a review pushed from offline (ReviewViewSet's create), so a post and a push
-        # with one id are one review.
-        source = sync.sources()["review"]
-        view = source.view(request, action="create")
-        made = sync.client_create(source=source, view=view, data={**request.data, "mechanic": str(mechanic.pk)})
-        response = Response(view.get_serializer(made.instance).data, status=201 if made.created else 200)
-        response["ETag"] = sync.etag(made.version)
-        return response
 
     def _review_page(self, request: Request, mechanic: Mechanic) -> Response:
         choice = ReviewOrderingSerializer(data=request.query_params)
@@ -257,27 +254,20 @@ class ReviewViewSet(
         )
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().retrieve(request, *args, **kwargs)
-        response["ETag"] = sync.etag(sync.version_of("review", self.kwargs["pk"]))
-        return response
+        return with_etag(super().retrieve(request, *args, **kwargs), kind="review", pk=self.kwargs["pk"])
 
     # The same If-Match and ETag as the SyncedViewSetMixin's, which would also route a POST /reviews here.
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        expected = sync.parse_if_match(request.headers.get("If-Match"))
         payload = ReviewUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         with transaction.atomic():
-            review = self.get_object()
-            sync.require_version(source=sync.sources()["review"], instance=review, expected=expected)
+            review = object_at_version(self, kind="review")
             review = review_update(review=review, user=request.user, request=request, **payload.validated_data)
-        response = Response(ReviewSerializer(review).data)
-        response["ETag"] = sync.etag(sync.version_of("review", review.pk))
-        return response
+        return with_etag(Response(ReviewSerializer(review).data), kind="review", pk=review.pk)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        expected = sync.parse_if_match(request.headers.get("If-Match"))
         with transaction.atomic():
-            sync.require_version(source=sync.sources()["review"], instance=self.get_object(), expected=expected)
+            object_at_version(self, kind="review")
             return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance: Review) -> None:

@@ -28,7 +28,16 @@ from rest_framework.views import APIView
 from accounts.models import User, Vehicle
 from cardoc import sync
 from cardoc.serializers import error_responses
-from cardoc.sync_api import BAD_IF_MATCH, ID_CONFLICT, IF_MATCH, PRECONDITION_FAILED, SyncedViewSetMixin
+from cardoc.sync_api import (
+    BAD_IF_MATCH,
+    ID_CONFLICT,
+    IF_MATCH,
+    PRECONDITION_FAILED,
+    SyncedViewSetMixin,
+    created_response,
+    object_at_version,
+    with_etag,
+)
 from maintenance import csvio, garage, services
 from maintenance.api.serializers import (
     AttachmentSerializer,
@@ -133,24 +142,20 @@ class FuelEntryViewSet(SyncedViewSetMixin, viewsets.ModelViewSet):
         return Response(FuelEntrySerializer(entry, context=self._with_economy([entry])).data, status=status)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._with_etag(self._one(self.get_object()), self.kwargs["pk"])
+        return with_etag(self._one(self.get_object()), kind=self.sync_kind, pk=self.kwargs["pk"])
 
+    # The mixin's create and update, answering with the economy the list shows (a plain serializer has none).
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # Through the sync helper, so a fill-up logged offline and sent twice is stored once.
         made = sync.client_create(source=self._source(), view=self, data=request.data)  # type: ignore[arg-type]
-        response = self._one(made.instance, HTTPStatus.CREATED if made.created else HTTPStatus.OK)  # type: ignore[arg-type]
-        response["ETag"] = sync.etag(made.version)
-        return response
+        return created_response(made, self._one(made.instance).data)  # type: ignore[arg-type]
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        expected = sync.parse_if_match(request.headers.get("If-Match"))
         with transaction.atomic():
-            entry = self.get_object()
-            sync.require_version(source=self._source(), instance=entry, expected=expected)
+            entry = object_at_version(self, kind=self.sync_kind)
             serializer = self.get_serializer(entry, data=request.data, partial=kwargs.pop("partial", False))
             serializer.is_valid(raise_exception=True)
             self.perform_update(serializer)
-            return self._with_etag(self._one(serializer.instance), entry.pk)
+            return with_etag(self._one(serializer.instance), kind=self.sync_kind, pk=entry.pk)
 
     def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         serializer.instance = services.fuel_entry_create(
