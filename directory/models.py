@@ -319,12 +319,13 @@ class MechanicQuerySet(models.QuerySet["Mechanic"]):
         probe = (
             self.annotate(_probe_km=haversine_km(latitude=latitude, longitude=longitude))
             .order_by(DegreeDistance(latitude=latitude, longitude=longitude))
-            .values_list("_probe_km", flat=True)[:limit]
+            .values("_probe_km")[:limit]
         )
-        distances = list(probe)
+        # One row back, not ``limit``: PostgreSQL takes the count and the farthest distance of the probe.
+        found = probe.aggregate(listings=models.Count("_probe_km"), farthest=models.Max("_probe_km"))
         reach = radius_km
-        if len(distances) == limit:
-            reach = min(radius_km, max(distances) * (1 + RADIUS_SLACK) + RADIUS_SLACK)
+        if found["listings"] == limit:
+            reach = min(radius_km, found["farthest"] * (1 + RADIUS_SLACK) + RADIUS_SLACK)
         return self.nearby(latitude=latitude, longitude=longitude, radius_km=reach)
 
 
