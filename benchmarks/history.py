@@ -1,15 +1,16 @@
 """History at a million rows: seed 1,000,000 diagnostics over 10,000 drivers, then time the history lists.
 
-    python benchmarks/history.py [--rows 1000000] [--drivers 10000] [--repeats 20] [--json]
+    python benchmarks/history.py [--rows 1000000] [--drivers 10000] [--repeats 20] [--keepdb] [--json]
 
 It runs once on SQLite and, when DATABASE_URL names PostgreSQL, once more there (each in its own process).
 Each database is a throwaway copy made by Django's test machinery, migrated from scratch and dropped at the
 end (a SQLite file under var/, or ``benchmark_history_<name>`` beside DATABASE_URL's; the role needs
-CREATEDB). Every driver gets an even share of the diagnostics, except one fleet account that holds 1% of
-them (10,000 at a million): its lists are the ones timed, since an ordinary driver's 100 rows are no test
-of an index. Completed diagnostics have a result; there is one maintenance record per five diagnostics.
-Each case is one GET through the API as that driver (row-level security on, on PostgreSQL): its median
-latency and its number of queries. With ``--json`` the last line is one JSON object:
+CREATEDB). Seeding a million rows takes many minutes: ``--keepdb`` keeps the seeded copy for the next run,
+which then only times the lists. Every driver gets an even share of the diagnostics, except one fleet
+account that holds 1% of them (10,000 at a million): its lists are the ones timed, since an ordinary driver's
+100 rows are no test of an index. Completed diagnostics have a result; there is one maintenance
+record per five diagnostics. Each case is one GET through the API as that driver (row-level security
+on, on PostgreSQL): its median latency and its number of queries. With ``--json`` the last line is one JSON object:
 ``{"<database>": {"<case>": {"api_p50_ms", "queries"}}}``.
 """
 
@@ -43,6 +44,7 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
+from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from cardoc import rls  # noqa: E402
@@ -58,14 +60,14 @@ URGENCIES = ["monitoring"] * 60 + ["soon"] * 30 + ["immediate"] * 10
 MAINTENANCE_TYPES = ["scheduled", "corrective", "preventive"]
 
 
-def throwaway_database() -> str:
+def throwaway_database(*, keep: bool) -> str:
     original = connection.settings_dict["NAME"]
     if connection.vendor == "sqlite":
         name = str(Path(settings.VAR_DIR) / "benchmark_history.sqlite3")
     else:
         name = f"benchmark_history_{original}"
     connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": name}
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keep)
     return original
 
 
@@ -109,6 +111,7 @@ def seed(*, rows: int, drivers: int) -> tuple[User, float]:
                     diagnostic_type=rng.choice(TYPES),
                     status=status,
                     created_at=created,
+                    captured_at=created,
                     finished_at=created + dt.timedelta(seconds=3) if status in ("completed", "failed") else None,
                 )
                 records.append(record)
@@ -164,11 +167,19 @@ def deep_link(api: APIClient, url: str, pages: int) -> str:
 
 def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     setup_test_environment(debug=False)
-    original = throwaway_database()
+    original = throwaway_database(keep=args.keepdb)
     figures: dict[str, dict[str, float]] = {}
     try:
         with rls.bypass(reason="seeding the benchmark's drivers"):
-            fleet, seconds = seed(rows=args.rows, drivers=args.drivers)
+            kept = args.keepdb and DiagnosticRecord.objects.count() == args.rows
+            if args.keepdb and not kept:  # a copy of another size, or a half-seeded one: start it again
+                connection.close()
+                connection.settings_dict["NAME"] = original
+                connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+            if kept:
+                fleet, seconds = User.objects.order_by("email").first(), 0.0
+            else:
+                fleet, seconds = seed(rows=args.rows, drivers=args.drivers)
         with rls.bypass(reason="counting the fleet's rows"):
             mine = DiagnosticRecord.objects.filter(user=fleet).count()
             jobs = MaintenanceRecord.objects.filter(user=fleet).count()
@@ -178,7 +189,9 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             f"the fleet account has {mine:,} diagnostics and {jobs:,} maintenance records"
         )
         api = APIClient()
-        api.force_authenticate(fleet)
+        # A real bearer token, not force_authenticate: the token's authentication is what sets the request's
+        # row-level-security user on PostgreSQL, so a forced user would see no rows at all.
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(fleet)}")
         deep_diagnostics = max(2, min(mine // 20, 200))
         deep_maintenance = max(1, math.ceil(jobs / 20))
         cases = {
@@ -206,10 +219,14 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             with CaptureQueriesContext(connection) as context:
                 shown = len(get().json()["results"])  # type: ignore[attr-defined]
             queries = len(context.captured_queries)
+            # An empty page is fast and proves nothing: every case must show the fleet's rows.
+            if not shown:
+                sys.exit(f"{label}: the page has no rows ({url})")
             print(f"{label:<40}{p50:>8.1f}ms{queries:>9}{shown:>6}")
             figures[label] = {"api_p50_ms": round(p50, 2), "queries": queries}
     finally:
-        connection.creation.destroy_test_db(original, verbosity=0)
+        if not args.keepdb:
+            connection.creation.destroy_test_db(original, verbosity=0)
     return figures
 
 
@@ -218,6 +235,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--drivers", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument(
+        "--keepdb", action="store_true", help="Keep the seeded database, and reuse it when it holds --rows rows."
+    )
     parser.add_argument("--json", action="store_true", help="End with one JSON line of the headline figures.")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
