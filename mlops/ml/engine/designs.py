@@ -10,6 +10,12 @@ The features are computed once: the shipped "rich" statistics (264 columns) foll
 groups). ``prepare`` computes the "rich" set by name, so this script swaps the statistics function it calls
 for the superset while it prepares: the training code stays what v2 was trained with, and slicing the first
 264 or 64 columns gives exactly the rich or the mean set. About 30 minutes on one core.
+
+The second round (issue 11) lays the same statistics out per design (``LAYOUTS``): band means normalised by
+their clip's mean (per-clip log-mel mean normalisation), with the spectral tilt removed, or appended to the
+shipped set; ``not_offered`` turns the multi-car recordings of some codes into other faults. ``--designs``
+picks rows by key, ``--seed`` sweeps seeds, ``--cache`` keeps the features between runs, and ``--confusion``
+prints what each multi-car code became. The figures are in the model card.
 """
 
 from __future__ import annotations
@@ -315,12 +321,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         help=f"Comma-separated design keys beside v2 (default: the card's first table). Keys: {', '.join(DESIGNS)}.",
     )
     parser.add_argument("--no-ensembles", action="store_true", help="Skip the v2 x design products.")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="Do not rerun v2 and the baseline first (and so no products)."
+    )
     parser.add_argument("--confusion", action="store_true", help="Print what each multi-car code became.")
     parser.add_argument("--cache", type=Path, help="Folder for the computed features, reused by later runs.")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     features, recipe = FeatureConfig(), training.Recipe()
-    keys = ["v2", "baseline"] + ([] if args.only_baseline else [k for k in args.designs.split(",") if k])
+    keys = ([] if args.no_reference else ["v2", "baseline"]) + (
+        [] if args.only_baseline else [k for k in args.designs.split(",") if k]
+    )
     keys = list(dict.fromkeys(keys))
     unknown = [k for k in keys if k not in DESIGNS]
     if unknown:
@@ -345,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             held_out[key] = held_out_logits(layout, design, fold_list, columns, seed)
             report(name, layout, held_out[key], design)
             print(f"    <!-- {time.perf_counter() - started:.0f} s -->", flush=True)
-        if args.no_ensembles:
+        if args.no_ensembles or "v2" not in held_out:
             continue
         for key in keys[1:]:
             if key in NOT_OFFERED:
