@@ -85,6 +85,8 @@ class SyncSource:
     ``updates_commute`` is for a type whose pushed updates cannot undo anyone's change, whatever their
     order (a notification's read flag only ever turns on): its updates need no ``base_version``, and a
     stale one is no conflict, so two phones that both read a message offline both get ok.
+    ``create_throttles`` are the throttle classes (dotted paths) that the type's REST create counts
+    against; a pushed create counts against them too, so a push is no way around a rate limit.
     """
 
     kind: str
@@ -93,6 +95,7 @@ class SyncSource:
     owner: str | None = "user"
     operations: frozenset[str] = frozenset()
     updates_commute: bool = False
+    create_throttles: tuple[str, ...] = ()
 
     @property
     def model_class(self) -> type[models.Model]:
@@ -442,6 +445,7 @@ class PushResult:
 
 
 OK, CONFLICT, INVALID, NOT_FOUND, FAILED_DEPENDENCY = "ok", "conflict", "invalid", "not_found", "failed_dependency"
+THROTTLED = "throttled"
 
 
 def push(*, request: Request, operations: list[Mapping[str, Any]]) -> list[PushResult]:
@@ -497,6 +501,8 @@ def _apply_reporting(request: Request, op: Mapping[str, Any], result: PushResult
         result.status, result.error = INVALID, _error("validation_error", "Invalid input.", exc.detail)
     except (drf_exceptions.PermissionDenied, DjangoPermissionDenied) as exc:
         result.status, result.error = INVALID, _error("permission_denied", str(exc))
+    except drf_exceptions.Throttled as exc:
+        result.status, result.error = THROTTLED, _error("throttled", str(exc.detail))
 
 
 def _current(request: Request, source: SyncSource, object_id: UUID) -> dict[str, Any] | None:
@@ -505,10 +511,22 @@ def _current(request: Request, source: SyncSource, object_id: UUID) -> dict[str,
     return view.get_serializer(instance).data if instance is not None else None
 
 
+def _check_create_throttles(request: Request, source: SyncSource, view: SyncView) -> None:
+    """Count a pushed create as the type's REST create is counted; Throttled when one limit is reached.
+
+    Like DRF's own check, a retried create counts again: the route counts every POST too.
+    """
+    for path in source.create_throttles:
+        throttle = import_string(path)()
+        if not throttle.allow_request(request, view):
+            raise drf_exceptions.Throttled(wait=throttle.wait())
+
+
 def _apply(request: Request, source: SyncSource, op: Mapping[str, Any], result: PushResult) -> None:
     data = dict(op.get("data") or {})
     if op["op"] == CREATE:
         view = source.view(request, action="create")
+        _check_create_throttles(request, source, view)
         made = client_create(source=source, view=view, data={**data, "id": str(op["id"])})
         result.version, result.data = made.version, view.get_serializer(made.instance).data
         return

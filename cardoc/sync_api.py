@@ -229,11 +229,12 @@ class PushResultSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.UUIDField()
     status = serializers.ChoiceField(
-        choices=[sync.OK, sync.CONFLICT, sync.INVALID, sync.NOT_FOUND, sync.FAILED_DEPENDENCY],
+        choices=[sync.OK, sync.CONFLICT, sync.INVALID, sync.NOT_FOUND, sync.FAILED_DEPENDENCY, sync.THROTTLED],
         help_text=(
             "ok: applied (or already applied: a retry); conflict: the server's version is newer (`version`, "
             "`data`: the server's copy); invalid: refused, see `error`; not_found; failed_dependency: an "
-            "earlier operation it depends on failed."
+            "earlier operation it depends on failed; throttled: a create over the type's rate limit (the "
+            "REST route's own, such as reviews'), nothing written: push it again later."
         ),
     )
     version = serializers.IntegerField(allow_null=True)

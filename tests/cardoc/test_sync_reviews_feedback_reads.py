@@ -16,6 +16,7 @@ from model_bakery import baker
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.throttles import ReviewThrottle
 from cardoc.models import SyncChange
 from catalog.models import WarningLight
 from diagnostics.models import Detection, DiagnosticFeedback, DiagnosticRecord, DiagnosticResult
@@ -257,6 +258,32 @@ def test_a_pushed_review_of_no_garage_is_invalid(driver: User, client_for: Calla
     assert result["status"] == "invalid"
     assert "mechanic" in result["error"]["fields"]
     assert not Review.objects.exists()
+
+
+def test_pushed_and_posted_reviews_share_one_rate_limit(
+    driver: User, client_for: Callable[[User], APIClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two reviews an hour instead of twenty, so the limit is reached with three garages.
+    monkeypatch.setitem(ReviewThrottle.THROTTLE_RATES, "review_write", "2/hour")
+    first, second, third = (make_listing(name) for name in ("Garage Un", "Garage Deux", "Garage Trois"))
+    client = client_for(driver)
+    assert client.post(reviews_url(first), {"rating": 4}, format="json").status_code == HTTPStatus.CREATED
+
+    pushed = [
+        {"op": "create", "type": "review", "id": str(uuid.uuid4()), "data": {"mechanic": str(garage.pk), "rating": 3}}
+        for garage in (second, third)
+    ]
+    made, refused = push(client, *pushed)
+
+    assert made["status"] == "ok"
+    assert refused["status"] == "throttled"
+    assert refused["error"]["code"] == "throttled"
+    assert refused["data"] is None
+    assert set(Review.objects.values_list("mechanic_id", flat=True)) == {first.pk, second.pk}
+    assert pushed[1]["id"] not in feed(client, "review")
+    # The push used up the budget the route counts against too.
+    assert client.post(reviews_url(third), {"rating": 3}, format="json").status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert not Review.objects.filter(mechanic=third).exists()
 
 
 def test_a_review_is_read_with_its_version_and_a_stale_if_match_changes_nothing(
