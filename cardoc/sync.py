@@ -85,8 +85,6 @@ class SyncSource:
     ``updates_commute`` is for a type whose pushed updates cannot undo anyone's change, whatever their
     order (a notification's read flag only ever turns on): its updates need no ``base_version``, and a
     stale one is no conflict, so two phones that both read a message offline both get ok.
-    ``create_throttles`` are the throttle classes (dotted paths) that the type's REST create counts
-    against; a pushed create counts against them too, so a push is no way around a rate limit.
     """
 
     kind: str
@@ -95,7 +93,6 @@ class SyncSource:
     owner: str | None = "user"
     operations: frozenset[str] = frozenset()
     updates_commute: bool = False
-    create_throttles: tuple[str, ...] = ()
 
     @property
     def model_class(self) -> type[models.Model]:
@@ -105,7 +102,8 @@ class SyncSource:
         """The viewset as DRF would make it for ``action`` on this request (not dispatched: no throttles).
 
         ``check`` applies its permissions, as a request to it would; the feed skips them, since it shows
-        only the user's own rows and the public ones anyway.
+        only the user's own rows and the public ones anyway. The push applies the view's throttles itself
+        (``_apply``): a nested route that hands a create over (``create_as_pushed``) has counted it already.
         """
         view_class = import_string(self.viewset)
         view: SyncView = view_class(request=request, args=(), kwargs={}, format_kwarg=None, action=action)
@@ -511,22 +509,13 @@ def _current(request: Request, source: SyncSource, object_id: UUID) -> dict[str,
     return view.get_serializer(instance).data if instance is not None else None
 
 
-def _check_create_throttles(request: Request, source: SyncSource, view: SyncView) -> None:
-    """Count a pushed create as the type's REST create is counted; Throttled when one limit is reached.
-
-    Like DRF's own check, a retried create counts again: the route counts every POST too.
-    """
-    for path in source.create_throttles:
-        throttle = import_string(path)()
-        if not throttle.allow_request(request, view):
-            raise drf_exceptions.Throttled(wait=throttle.wait())
-
-
 def _apply(request: Request, source: SyncSource, op: Mapping[str, Any], result: PushResult) -> None:
+    """Apply one operation through the type's viewset: its permissions, its throttles for the action (a push
+    is no way around a rate limit), its serializer and its perform_* write."""
     data = dict(op.get("data") or {})
     if op["op"] == CREATE:
         view = source.view(request, action="create")
-        _check_create_throttles(request, source, view)
+        view.check_throttles(request)
         made = client_create(source=source, view=view, data={**data, "id": str(op["id"])})
         result.version, result.data = made.version, view.get_serializer(made.instance).data
         return
@@ -537,6 +526,7 @@ def _apply(request: Request, source: SyncSource, op: Mapping[str, Any], result: 
         )
     action = "partial_update" if op["op"] == UPDATE else "destroy"
     view = source.view(request, action=action)
+    view.check_throttles(request)
     instance = view.get_queryset().filter(pk=op["id"]).first()
     if instance is None:
         if op["op"] == DELETE and _already_deleted(request, source, op["id"]):

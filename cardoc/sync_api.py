@@ -233,8 +233,8 @@ class PushResultSerializer(serializers.Serializer):
         help_text=(
             "ok: applied (or already applied: a retry); conflict: the server's version is newer (`version`, "
             "`data`: the server's copy); invalid: refused, see `error`; not_found; failed_dependency: an "
-            "earlier operation it depends on failed; throttled: a create over the type's rate limit (the "
-            "REST route's own, such as reviews'), nothing written: push it again later."
+            "earlier operation it depends on failed; throttled: over the rate limit the type's REST route has "
+            "(a review's create), nothing written: push it again later."
         ),
     )
     version = serializers.IntegerField(allow_null=True)

@@ -27,14 +27,9 @@ class DirectoryConfig(AppConfig):
             SyncSource(kind="mechanic", model="directory.Mechanic", viewset=f"{views}.MechanicViewSet", owner=None)
         )
         # The author's own reviews: written offline with an id the app chose, edited and deleted by a push.
-        # A pushed review counts against the same rate limit as one posted to the garage's route.
         sync.register(
             SyncSource(
-                kind="review",
-                model="directory.Review",
-                viewset=f"{views}.ReviewViewSet",
-                operations=ALL_OPERATIONS,
-                create_throttles=("accounts.throttles.ReviewThrottle",),
+                kind="review", model="directory.Review", viewset=f"{views}.ReviewViewSet", operations=ALL_OPERATIONS
             )
         )
         hooks.content_seeders.register("directory.services.directory_seed")

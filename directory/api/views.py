@@ -228,6 +228,12 @@ class ReviewViewSet(
             return reviews_for_reading().filter(user=self.request.user)
         return reviews_for_reading().visible_to(self.request.user)
 
+    def get_throttles(self) -> list[BaseThrottle]:
+        # A pushed review counts against the budget of one posted to its garage (MechanicViewSet.reviews).
+        if self.action == "create":
+            return [ReviewThrottle()]
+        return super().get_throttles()
+
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         # "create" exists only for /sync/push and a post with a client id (no route: no create() here).
         if self.action == "create":
